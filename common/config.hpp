@@ -35,8 +35,8 @@ struct ConnectionLimits {
 };
 
 struct Server {
-  std::string hostname;           // default: the machine's host name
-  std::string user;               // drop to this user after binding when started as root
+  std::string hostname;  // default: the machine's host name
+  std::string user;      // drop to this user after binding when started as root
   std::string log_level = "info";
 };
 
@@ -50,13 +50,13 @@ struct Tls {
 };
 
 struct Auth {
-  std::chrono::milliseconds failure_delay{500};       // first failed login from an IP
+  std::chrono::milliseconds failure_delay{500};        // first failed login from an IP
   std::chrono::milliseconds max_failure_delay{15000};  // the delay doubles up to this
   std::chrono::seconds failure_window{900};            // failures older than this are forgotten
 };
 
 struct Outbound {
-  std::string smarthost;  // "host:port"; empty: deliver to MX hosts
+  std::string smarthost;                   // "host:port"; empty: deliver to MX hosts
   std::string smarthost_tls = "starttls";  // "starttls" | "implicit" | "none"
   std::string smarthost_user;
   std::filesystem::path smarthost_password_file;
@@ -64,7 +64,7 @@ struct Outbound {
   std::string resolver;  // "host:port"; empty: the system resolver
   bool verify_certificates = false;
   std::vector<std::chrono::seconds> retry_delays{
-      std::chrono::minutes(5), std::chrono::minutes(10), std::chrono::minutes(20),
+      std::chrono::minutes(5),  std::chrono::minutes(10), std::chrono::minutes(20),
       std::chrono::minutes(40), std::chrono::minutes(80), std::chrono::minutes(160)};
   std::chrono::seconds give_up_after{std::chrono::hours(24 * 5)};
   std::chrono::seconds warn_after{std::chrono::hours(4)};
@@ -78,7 +78,7 @@ struct Smtpd {
   size_t max_message_size = 50 * 1024 * 1024;
   uint32_t max_recipients = 1000;
   uint32_t max_messages_per_connection = 100;
-  size_t max_line_length = 1000;  // RFC 5321 §4.5.3.1.4, CRLF included
+  size_t max_line_length = 1000;              // RFC 5321 §4.5.3.1.4, CRLF included
   std::chrono::seconds command_timeout{300};  // RFC 5321 §4.5.3.2.7
   std::chrono::seconds data_timeout{600};
   uint32_t max_errors = 10;
@@ -88,16 +88,16 @@ struct Smtpd {
 struct Pop3d {
   std::vector<Listener> listeners;
   ConnectionLimits connections;
-  size_t max_line_length = 512;  // RFC 2449 §4: 255 octets per argument
+  size_t max_line_length = 512;            // RFC 2449 §4: 255 octets per argument
   std::chrono::seconds idle_timeout{600};  // RFC 1939 §3: at least 10 minutes
 };
 
 struct Imapd {
   std::vector<Listener> listeners;
   ConnectionLimits connections;
-  size_t max_command_length = 64 * 1024;  // outside literals
+  size_t max_command_length = 64 * 1024;       // outside literals
   size_t max_literal_size = 50 * 1024 * 1024;  // advertised as APPENDLIMIT
-  std::chrono::seconds idle_timeout{1800};  // RFC 9051 §5.4: at least 30 minutes
+  std::chrono::seconds idle_timeout{1800};     // RFC 9051 §5.4: at least 30 minutes
 };
 
 struct Config {

@@ -25,11 +25,11 @@ bool parse_level(std::string_view text, Level& out);
 
 struct Field {
   template <typename T>
-    requires std::convertible_to<T, std::string_view>
-  Field(std::string_view k, const T& v) : key(k), value(std::string_view(v)) {}
+  requires std::convertible_to<T, std::string_view> Field(std::string_view k, const T& v)
+      : key(k), value(std::string_view(v)) {}
   template <typename T>
-    requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-  Field(std::string_view k, T v) : key(k), value(fmt::to_string(v)) {}
+  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) Field(std::string_view k, T v)
+      : key(k), value(fmt::to_string(v)) {}
   Field(std::string_view k, bool v) : key(k), value(v ? "yes" : "no") {}
 
   std::string_view key;

@@ -16,8 +16,8 @@ enum class Errc {
   kPermissionDenied,
   kQuotaExceeded,
   kLimitExceeded,
-  kBusy,             // held by someone else (e.g. a locked maildrop); try again later
-  kUnavailable,      // a transient failure: retrying may succeed
+  kBusy,         // held by someone else (e.g. a locked maildrop); try again later
+  kUnavailable,  // a transient failure: retrying may succeed
   kIo,
   kInternal,
 };

@@ -42,9 +42,9 @@ struct PreparedMessage {
 
 struct Delivery {
   PreparedMessage message;
-  std::string sender;                   // MAIL FROM, "" for the null reverse-path
-  std::vector<AccountId> local;         // INBOX of each, one entry per account
-  std::vector<QueueRecipient> remote;   // into the outbound queue, in the same transaction
+  std::string sender;                  // MAIL FROM, "" for the null reverse-path
+  std::vector<AccountId> local;        // INBOX of each, one entry per account
+  std::vector<QueueRecipient> remote;  // into the outbound queue, in the same transaction
   DsnEnvelope dsn;
   UnixTime internal_date = 0;
 };
@@ -159,11 +159,9 @@ class Store {
                       Completion<MailboxId> done);
   // RFC 9051 §6.3.6: renaming INBOX moves its messages to the new mailbox and leaves an
   // empty INBOX; inferior names move along.
-  void rename_mailbox(AccountId account, std::string from, std::string to,
-                      Completion<void> done);
+  void rename_mailbox(AccountId account, std::string from, std::string to, Completion<void> done);
   void delete_mailbox(AccountId account, std::string name, Completion<void> done);
-  void set_subscribed(AccountId account, std::string name, bool subscribed,
-                      Completion<void> done);
+  void set_subscribed(AccountId account, std::string name, bool subscribed, Completion<void> done);
 
   // --- Entries ---
   // Every entry of the mailbox by ascending UID (the sequence-number view of a session).

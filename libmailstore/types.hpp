@@ -91,14 +91,14 @@ struct Entry {
 // What changed in a mailbox after a given MODSEQ (RFC 7162).
 struct Changes {
   ModSeq highest_modseq = 0;
-  std::vector<Entry> changed;   // new or with changed flags, by UID
-  std::vector<Uid> expunged;    // ascending
+  std::vector<Entry> changed;  // new or with changed flags, by UID
+  std::vector<Uid> expunged;   // ascending
 };
 
 // DSN parameters of a message (RFC 3461), kept for the outbound queue.
 struct DsnEnvelope {
-  std::string ret;    // "FULL", "HDRS" or empty
-  std::string envid;  // xtext-decoded
+  std::string ret;          // "FULL", "HDRS" or empty
+  std::string envid;        // xtext-decoded
   bool requiretls = false;  // RFC 8689
 };
 

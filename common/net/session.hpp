@@ -40,8 +40,9 @@ struct ListenerInfo {
   TlsMode tls = TlsMode::kNone;
 };
 
-// Runs a function on the owning connection's loop thread. Safe to copy and to call from any
-// thread. If the connection has been closed meanwhile, the function is dropped unrun.
+// The completion handle of one asynchronous operation: call it exactly once, from any thread,
+// with the continuation to run on the connection's loop thread. If the connection has been
+// closed meanwhile, the continuation is dropped unrun.
 using LoopPoster = std::function<void(std::function<void()>)>;
 
 // What a session may ask of the connection that carries it.
@@ -55,8 +56,9 @@ class SessionHost {
   // produce more only while this is below their chunk size, and wait for on_writable().
   virtual size_t pending_output() const = 0;
 
-  // Starts a TLS handshake once all queued output has been written. Any input that arrived
-  // after the command that triggered it is discarded (RFC 3207 §4.2, RFC 2595 §3.1).
+  // Starts a TLS handshake once all queued output has been written. Input that arrived after
+  // the command that triggered it is discarded (RFC 3207 §4.2, RFC 2595 §3.1): the session
+  // drops what it has buffered, the host drops plaintext that arrives before the handshake.
   // The host answers with ProtocolSession::on_tls_started() or closes the connection.
   virtual void start_tls() = 0;
   // Closes the connection once all queued output has been written. No further input is
@@ -66,8 +68,13 @@ class SessionHost {
   // Runs `work` on a worker thread, then `done` on the loop thread. `done` is dropped if the
   // connection has gone by then. Used for password hashing, MIME parsing of large messages.
   virtual void run_blocking(std::function<void()> work, std::function<void()> done) = 0;
-  // A poster for completions produced on other threads (the store's writer).
-  virtual LoopPoster poster() = 0;
+  // Starts one asynchronous operation whose completion comes from another thread (the
+  // store's writer). The host counts operations in flight: it keeps the session until they
+  // complete and delays shutdown for them.
+  virtual LoopPoster begin_async() = 0;
+  // Runs `fn` on the loop thread after `delay` (throttling after a failed login). Dropped if
+  // the connection has gone by then.
+  virtual void run_later(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
 
   virtual const PeerInfo& peer() const = 0;
   virtual const ListenerInfo& listener() const = 0;
@@ -106,7 +113,6 @@ class ProtocolSession {
   virtual size_t buffered_input() const = 0;
 };
 
-using SessionFactory =
-    std::function<std::unique_ptr<ProtocolSession>(SessionHost& host)>;
+using SessionFactory = std::function<std::unique_ptr<ProtocolSession>(SessionHost& host)>;
 
 }  // namespace chapar::net
