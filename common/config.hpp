@@ -2,6 +2,9 @@
 // The one TOML configuration file read by every daemon and by chaparctl. Every key has a
 // default fit for production except where noted; loading rejects unknown keys, wrong types
 // and bad values with "FILE:LINE: KEY: reason", and daemons then exit with kExitConfig.
+// KEY is dotted, with 0-based indexes into arrays of tables (`smtpd.listeners[1].port`);
+// when a file has several errors, the message holds one such line for each, in file order.
+// Relative paths in the file are taken relative to the directory of the file.
 #pragma once
 
 #include <chrono>
@@ -21,7 +24,8 @@ inline constexpr int kExitConfig = 78;
 struct Listener {
   std::string name;  // what the listener is for, e.g. "submission"
   std::string address = "0.0.0.0";
-  uint16_t port = 0;
+  uint16_t port = 0;  // default: the standard port of the name (25, 587, 465, 110, ...)
+  // Default: implicit for submissions, pop3s and imaps; starttls for the others.
   net::TlsMode tls = net::TlsMode::kNone;
 };
 
@@ -53,6 +57,9 @@ struct Auth {
   std::chrono::milliseconds failure_delay{500};        // first failed login from an IP
   std::chrono::milliseconds max_failure_delay{15000};  // the delay doubles up to this
   std::chrono::seconds failure_window{900};            // failures older than this are forgotten
+  // Failed logins within the window, from all addresses together, above which every login
+  // is slowed a little (guessing spread thinly over many accounts and addresses).
+  uint32_t global_failure_threshold = 100;
 };
 
 struct Outbound {
@@ -110,6 +117,15 @@ struct Config {
   Pop3d pop3d;
   Imapd imapd;
 };
+
+struct HostPort {
+  std::string host;  // a name or an IP address, without brackets
+  uint16_t port = 0;
+};
+
+// Parses "host", "host:port", "[v6addr]" or "[v6addr]:port" (`default_port` when there is
+// no port; a port of 0 is rejected).
+Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port);
 
 // Reads and validates the file. The error message names the file, the line and the key.
 Result<Config> load(const std::filesystem::path& path);
