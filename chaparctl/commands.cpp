@@ -159,7 +159,8 @@ Result<const Command*> find_command(const std::vector<std::string>& words, size_
 
 std::optional<Failure> prepare(const Command& command, Context& ctx) {
   if (command.needs == Needs::kNothing) return std::nullopt;
-  std::string path = std::string(ctx.option("config").value_or(default_config_path()));
+  auto given = ctx.option("config");
+  const std::string path = given ? std::string(*given) : default_config_path();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return Failure{kExitConfig,
@@ -174,11 +175,11 @@ std::optional<Failure> prepare(const Command& command, Context& ctx) {
 
   const auto& data_dir = ctx.config->store.data_dir;
   auto store = store::Store::open({.data_dir = data_dir, .create = false});
-  if (!store) {
-    return Failure{
-        exit_code_for(store.error().code),
-        fmt::format("cannot open the store in {}: {}", data_dir.string(), store.error().message)};
+  if (!store && store.error().code == Errc::kNotFound) {
+    return Failure{kExitConfig,
+                   fmt::format("{}: store.data_dir: no store in {}", path, data_dir.string())};
   }
+  if (!store) return Failure{exit_code_for(store.error().code), store.error().message};
   ctx.store = std::move(*store);
   return std::nullopt;
 }
@@ -193,28 +194,6 @@ int report(Io& io, int exit_code, std::string_view message) {
 
 std::span<const Command> commands() {
   return kCommands;
-}
-
-int exit_code_for(Errc code) {
-  switch (code) {
-    case Errc::kInvalidArgument:
-    case Errc::kAlreadyExists:
-    case Errc::kQuotaExceeded:
-    case Errc::kLimitExceeded:
-      return kExitData;
-    case Errc::kNotFound:
-      return kExitNoUser;
-    case Errc::kPermissionDenied:
-      return kExitNoPerm;
-    case Errc::kBusy:
-    case Errc::kUnavailable:
-      return kExitTempFail;
-    case Errc::kIo:
-      return kExitIo;
-    case Errc::kInternal:
-      return kExitSoftware;
-  }
-  return kExitSoftware;
 }
 
 const std::string& Context::operand(size_t n) const {

@@ -160,6 +160,13 @@ TEST_CASE("domains, users, aliases, mailboxes and stats") {
   CHECK(stats.find("accounts:  2\n") != std::string::npos);
   CHECK(stats.find("messages:  0\n") != std::string::npos);
 
+  site.ok({"user", "disable", "alice@example.test"});
+  CHECK(site.ok({"user", "show", "alice@example.test"}).find("status:    disabled") !=
+        std::string::npos);
+  site.ok({"user", "enable", "alice@example.test"});
+  CHECK(site.ok({"user", "show", "alice@example.test"}).find("status:    enabled") !=
+        std::string::npos);
+
   site.ok({"alias", "remove", "sales@example.test"});
   CHECK(site.ok({"alias", "list", "example.test"}).empty());
   site.ok({"user", "quota", "bob@example.test", "0"});

@@ -79,6 +79,18 @@ TEST_CASE("a missing or broken configuration exits 78") {
   CHECK(broken.err.find("(and 1 more)") != std::string::npos);
 }
 
+TEST_CASE("a configuration pointing at no store exits 78") {
+  chapar::test::TestDir dir;
+  {
+    std::ofstream config(dir / "chapar.toml");
+    config << "[store]\ndata_dir = \"" << (dir / "empty").string() << "\"\n";
+  }
+  auto result = run_ctl({"--config", (dir / "chapar.toml").string(), "domain", "list"});
+  CHECK(result.status == kExitConfig);
+  CHECK(is_one_error_line(result.err));
+  CHECK(result.err.find("store.data_dir: no store in") != std::string::npos);
+}
+
 TEST_CASE("sysexits mapping of store failures") {
   CHECK(exit_code_for(Errc::kInvalidArgument) == kExitData);
   CHECK(exit_code_for(Errc::kAlreadyExists) == kExitData);
