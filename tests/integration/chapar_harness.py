@@ -10,8 +10,9 @@ Chapar(domain, users, extra_config) runs `chaparctl init --dir TMP --domain DOMA
 --hostname mail.DOMAIN`, sets every listener's port to 0 (the daemons bind free ports and log
 them), merges `extra_config` into the file and adds the users (local part or full address ->
 password). start() runs $CHAPAR_BIN/chapar-<daemon> --config FILE and returns once each of its
-listeners has logged `event=listening name=NAME ... port=PORT`; the ports are then in
-self.ports by listener name. Everything a daemon writes to stderr is kept (self.log(daemon)).
+listeners has logged `event=listening name=NAME ... port=PORT` and the daemon has logged
+`event=started` (it is then serving and handles signals); the ports are then in self.ports by
+listener name. Everything a daemon writes to stderr is kept (self.log(daemon)).
 
 close() stops the daemons and removes the directory. It fails (AssertionError) when a daemon
 died on its own, did not exit cleanly on SIGTERM, or its log holds a sanitizer report, so
@@ -35,6 +36,8 @@ STOP_TIMEOUT = 20  # seconds for a daemon to exit after SIGTERM
 COMMAND_TIMEOUT = 120  # seconds for one chaparctl run
 
 _LISTENING = re.compile(r"\bevent=listening\b.*?\bname=(\S+).*?\bport=(\d+)")
+# Logged once the daemon has installed its signal handlers and accepts connections.
+_STARTED = re.compile(r"\bevent=started\b")
 _SANITIZER = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]\s]+)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_.\-\"]+)\s*=")
@@ -240,8 +243,10 @@ class _Daemon:
             return "".join(self.lines)
 
     def wait_listening(self, expected, deadline):
-        """Ports by listener name once all `expected` names were logged."""
+        """Ports by listener name once all `expected` names were logged and the daemon has
+        said it started."""
         ports = {}
+        started = False
         seen = 0
         with self.lock:
             while True:
@@ -249,8 +254,9 @@ class _Daemon:
                     match = _LISTENING.search(line)
                     if match:
                         ports[match.group(1)] = int(match.group(2))
+                    started = started or bool(_STARTED.search(line))
                 seen = len(self.lines)
-                if all(name in ports for name in expected):
+                if started and all(name in ports for name in expected):
                     return ports
                 if self.eof:
                     break
@@ -260,8 +266,10 @@ class _Daemon:
                 self.lock.wait(remaining)
         returncode = self.process.poll()
         if returncode is None:
-            reason = "chapar-{} did not report listeners {} within {} s".format(
-                self.name, sorted(set(expected) - set(ports)), START_TIMEOUT)
+            missing = sorted(set(expected) - set(ports))
+            reason = "chapar-{} did not report {} within {} s".format(
+                self.name, "listeners {}".format(missing) if missing else "event=started",
+                START_TIMEOUT)
         else:
             reason = "chapar-{} exited with status {} while starting".format(self.name, returncode)
         raise DaemonFailed(reason, returncode, self.text())
