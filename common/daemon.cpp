@@ -174,9 +174,15 @@ int Daemon::run() {
 }
 
 int Daemon::fail_start(int status) {
+  if (context_) {
+    for (auto& hook : context_->shutdown_hooks) hook();
+  }
   server_.reset();  // closes listeners, running the loop until they are gone
   close_own_handles();
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Let close callbacks run; whatever a failed setup left open is not waited for.
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  context_.reset();
   uv_loop_close(&loop_);
   return status;
 }
@@ -214,7 +220,11 @@ void Daemon::reload() {
 }
 
 void Daemon::begin_shutdown(std::string_view why) {
-  if (stopping_) return;
+  if (stopping_) {
+    // A second signal: the operator does not want to wait.
+    logger_.warning("stopped_forcibly", {{"signal", why}});
+    std::_Exit(1);
+  }
   stopping_ = true;
   logger_.info("stopping", {{"signal", why}});
   // A last resort for what refuses to end: the process is gone 5 s after the signal.
