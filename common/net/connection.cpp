@@ -318,6 +318,7 @@ void Connection::begin_tls_handshake() {
   }
   engine_ = std::move(*engine);
   state_ = State::kHandshake;
+  arm_idle();
 }
 
 void Connection::tls_established() {
@@ -384,8 +385,13 @@ void Connection::update_reading() {
 
 void Connection::arm_idle() {
   if (!idle_open_ || state_ == State::kClosed) return;
-  std::chrono::milliseconds timeout =
-      session_ ? session_->idle_timeout() : std::chrono::milliseconds(60000);
+  const ServerOptions& options = server_.options();
+  std::chrono::milliseconds timeout = options.handshake_timeout;
+  if (state_ == State::kClosing || state_ == State::kTlsWait) {
+    timeout = options.close_linger;
+  } else if (state_ == State::kOpen && session_) {
+    timeout = session_->idle_timeout();
+  }
   uv_timer_start(&idle_timer_, &Connection::on_idle,
                  static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 1)), 0);
 }
@@ -414,7 +420,10 @@ void Connection::settle() {
   }
   if (tls_requested_) {
     tls_requested_ = false;
-    if (state_ == State::kOpen) state_ = State::kTlsWait;
+    if (state_ == State::kOpen) {
+      state_ = State::kTlsWait;
+      arm_idle();
+    }
   }
   // RFC 3207 §4.2: the handshake starts once the reply to STARTTLS is on its way. Reading
   // stays off until then, so that what the client sends next goes to the TLS engine.

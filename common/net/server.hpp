@@ -54,6 +54,10 @@ struct ServerOptions {
   std::chrono::milliseconds shutdown_grace{4000};
   // on_writable() is called when unwritten output falls below this.
   size_t low_water_mark = 64 * 1024;
+  // How long a TLS handshake may take, and how long a closing connection may take to accept
+  // its last output, before it is cut off. Otherwise the session's idle_timeout() applies.
+  std::chrono::milliseconds handshake_timeout{60000};
+  std::chrono::milliseconds close_linger{30000};
 };
 
 class Server {

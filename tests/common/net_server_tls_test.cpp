@@ -103,6 +103,20 @@ TEST_CASE("server: an implicit TLS handshake with TLS 1.1 is refused") {
   CHECK(eventually([&] { return stats.destroyed == 1; }));
 }
 
+TEST_CASE("server: a client that never starts its handshake is cut off") {
+  TestCertificate cert;
+  tls::Context server_tls = cert.server_context();
+  EchoStats stats;
+  ServerOptions options;
+  options.tls = &server_tls;
+  options.handshake_timeout = std::chrono::milliseconds(50);
+  TestServer server(options, {config::Listener{"tls", "127.0.0.1", 0, TlsMode::kImplicit}},
+                    test::echo_factory(stats));
+  TestClient client(server.port());
+  CHECK(client.closed_by_peer());
+  CHECK(eventually([&] { return stats.destroyed == 1; }));
+}
+
 TEST_CASE("server: a STARTTLS request without a certificate closes the connection") {
   EchoStats stats;
   TestServer server({}, {config::Listener{"test", "127.0.0.1", 0, TlsMode::kStartTls}},
