@@ -60,9 +60,8 @@ std::optional<Line> LineReader::next() {
     if (end == std::string_view::npos) {
       // Still inside the overlong line: keep nothing of it but the last byte, which may be
       // the CR of a CRLF split across reads.
-      size_t drop = pending.empty() ? 0 : pending.size() - 1;
-      if (!pending.empty() && pending.back() != '\r') drop = pending.size();
-      start_ += drop;
+      bool cr_last = !pending.empty() && pending.back() == '\r';
+      start_ += cr_last ? pending.size() - 1 : pending.size();
       scanned_ = buffered();
       return std::nullopt;
     }
