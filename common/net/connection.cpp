@@ -54,6 +54,7 @@ bool Connection::read_peer() {
 
 void Connection::open(const SessionFactory& factory) {
   opened_at_ = std::chrono::steady_clock::now();
+  announced_ = true;
   logger_.info("connect",
                {{"ip", peer_.address}, {"port", peer_.port}, {"listener", listener_.name}});
   if (uv_timer_init(server_.loop(), &idle_timer_) == 0) {
@@ -463,7 +464,7 @@ void Connection::teardown(std::string_view reason) {
     admitted_ = false;
     server_.admission_.release(peer_.address);
   }
-  if (started_ || engine_) {
+  if (announced_) {
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - opened_at_);
     logger_.info("disconnect", {{"ip", peer_.address},

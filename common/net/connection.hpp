@@ -154,7 +154,8 @@ class Connection final : public SessionHost {
   bool reading_ = false;
   bool peer_eof_ = false;
   bool idle_notified_ = false;
-  bool started_ = false;  // session.start() has been called
+  bool started_ = false;    // session.start() has been called
+  bool announced_ = false;  // the connect line was logged
   std::string abort_reason_;
   std::string out_;  // plaintext queued by the session during the current callback
   std::string close_reason_ = "closed";
