@@ -192,7 +192,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     self->peer_eof_ = true;
     self->close_reason_ = "peer_closed";
     // Answers to what the peer sent before closing its side still go out.
-    if (self->pending_output() > 0 || !self->out_.empty()) {
+    if (self->pending_output() > 0) {
       if (self->state_ != State::kClosed) self->state_ = State::kClosing;
     } else {
       self->abort_reason_ = "peer_closed";
