@@ -19,7 +19,8 @@ class Spool {
  public:
   static constexpr size_t kDefaultMemoryLimit = 1024 * 1024;
 
-  // `temp_dir` is where content beyond `memory_limit` goes (the data directory's tmp/).
+  // `temp_dir` is where content beyond `memory_limit` goes (the data directory's tmp/), in
+  // a file that has no name and vanishes with the Spool.
   Spool(std::filesystem::path temp_dir, size_t memory_limit = kDefaultMemoryLimit);
   ~Spool();
   Spool(const Spool&) = delete;
@@ -30,10 +31,17 @@ class Spool {
   Status finish();
 
   size_t size() const { return size_; }
+  bool finished() const { return finished_; }
+  // Whether the content went to a temporary file.
+  bool on_disk() const { return fd_ >= 0; }
   // The whole content; valid after finish() for the life of the Spool.
   std::string_view view() const;
 
-  // Convenience for small content already in memory (tests, bounces, chaparctl).
+  const std::filesystem::path& temp_dir() const { return temp_dir_; }
+  size_t memory_limit() const { return memory_limit_; }
+
+  // Convenience for small content already in memory (tests, bounces, chaparctl): a
+  // finished Spool without a temporary directory and without a memory limit.
   static std::shared_ptr<Spool> from_string(std::string content);
 
  private:

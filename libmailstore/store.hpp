@@ -4,20 +4,23 @@
 //
 // Threads. Reads run on the calling thread through that thread's own read connection; a
 // Store object is used by one thread (the loop thread of a daemon), and a second thread
-// opens its own Store. Durable writes go to the writer: one thread per process that commits
-// everything pending in one transaction (group commit, synchronous=FULL) and then calls each
-// request's completion ON THE WRITER THREAD; daemons hand it to their loop with a
-// net::LoopPoster. The *_sync variants wait for the commit and are for chaparctl and tests.
+// opens its own Store with open_another(), which shares the process's writer. Durable writes go to
+// the writer: one thread per process that commits everything pending in one transaction (group
+// commit, synchronous=FULL) and then calls each request's completion ON THE WRITER THREAD; daemons
+// hand it to their loop with a net::LoopPoster. The *_sync variants wait for the commit and are for
+// chaparctl and tests.
 //
 // Durability. A completion that reports success means the change is on disk.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.hpp"
@@ -91,7 +94,8 @@ struct CopyResult {
 
 struct StoreOptions {
   std::filesystem::path data_dir;
-  bool create = false;  // create the directory and database when missing
+  bool create = false;          // create the directory and database when missing
+  int busy_timeout_ms = 10000;  // how long to wait for another process's transaction
 };
 
 // An exclusive hold on an account's maildrop for a POP3 session. Released when destroyed
@@ -112,12 +116,24 @@ class Store {
  public:
   // Opens (and with options.create, creates) the store, applying pending migrations.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  // Another Store on the same data directory for another thread of this process: its own
+  // read connection, the same writer (so its writes join the same group commits).
+  Result<std::unique_ptr<Store>> open_another() const;
   ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The database file inside the data directory.
+  static constexpr const char* kDatabaseName = "chapar.db";
 
   const std::filesystem::path& data_dir() const;
   std::filesystem::path temp_dir() const;  // for Spool
 
   // --- Parsing (pure; any thread) ---
+  // Normalises line ends to CRLF (a bare LF becomes CRLF; a lone CR at the very end of the
+  // content is dropped; other lone CRs are kept, as Dovecot does) into a new Spool in the
+  // same temporary directory when anything changes, then parses the MIME structure once.
+  // The content must be finished.
   static Result<PreparedMessage> prepare(std::shared_ptr<Spool> content);
 
   // --- Domains, accounts, aliases (reads) ---
@@ -130,8 +146,12 @@ class Store {
   Result<std::vector<Alias>> list_aliases(std::string_view domain = {});
   // Exact address, then alias, then plus-addressing (user+tag@), then catch-all (@domain).
   Result<Recipient> resolve_recipient(std::string_view address);
-  // Whether `account` may use `address` as a sender: its own address or an alias to it.
+  // Whether `account` may use `address` as a sender: its own address or an alias to it,
+  // with or without a +tag (a catch-all does not count).
   Result<bool> may_send_as(AccountId account, std::string_view address);
+  // Whether `size` more octets fit in the account's quota (always, without one). Delivery
+  // checks again in its transaction; this is for an early answer at RCPT time.
+  Result<bool> has_room(AccountId account, uint64_t size);
 
   // --- Domains, accounts, aliases (writes, synchronous: administration) ---
   Result<DomainId> add_domain_sync(std::string_view name);
@@ -142,11 +162,19 @@ class Store {
                                      uint64_t quota_bytes = 0);
   Status set_password_sync(std::string_view address, std::string_view password_hash);
   Status set_quota_sync(std::string_view address, uint64_t quota_bytes);
+  Status set_disabled_sync(std::string_view address, bool disabled);
+  // Removes the account, its mailboxes and messages, and the aliases that lead to it.
   Status remove_account_sync(std::string_view address);
+  // `source` is an address or "@domain" (a catch-all) in a local domain; `target` is the
+  // address of an existing account (kNotFound otherwise).
   Status add_alias_sync(std::string_view source, std::string_view target);
   Status remove_alias_sync(std::string_view source);
 
   // --- Delivery ---
+  // One transaction: the content is stored once, an entry is added to the INBOX of each
+  // distinct local account, and the remote recipients are queued. Fails as a whole with
+  // kQuotaExceeded (the message names the account) when one account has no room.
+  // Thread-safe: it only queues the request for the writer.
   void deliver(Delivery delivery, Completion<DeliveryReceipt> done);
   Result<DeliveryReceipt> deliver_sync(Delivery delivery);
 
@@ -155,13 +183,22 @@ class Store {
   Result<Mailbox> find_mailbox(AccountId account, std::string_view name);
   Result<Mailbox> mailbox(MailboxId id);
   Result<MailboxCounts> counts(MailboxId id);
+  // RFC 9051 §6.3.4: missing superior names are created too. kAlreadyExists when the name
+  // exists (INBOX in any case included).
   void create_mailbox(AccountId account, std::string name, SpecialUse use,
                       Completion<MailboxId> done);
   // RFC 9051 §6.3.6: renaming INBOX moves its messages to the new mailbox and leaves an
   // empty INBOX; inferior names move along.
+  // Other mailboxes keep their UIDVALIDITY. kAlreadyExists when `to` exists.
   void rename_mailbox(AccountId account, std::string from, std::string to, Completion<void> done);
+  // RFC 9051 §6.3.5: INBOX cannot be deleted (kPermissionDenied); inferior names stay.
   void delete_mailbox(AccountId account, std::string name, Completion<void> done);
   void set_subscribed(AccountId account, std::string name, bool subscribed, Completion<void> done);
+  // Synchronous forms of the above, for chaparctl and tests.
+  Result<MailboxId> create_mailbox_sync(AccountId account, std::string name, SpecialUse use);
+  Status rename_mailbox_sync(AccountId account, std::string from, std::string to);
+  Status delete_mailbox_sync(AccountId account, std::string name);
+  Status set_subscribed_sync(AccountId account, std::string name, bool subscribed);
 
   // --- Entries ---
   // Every entry of the mailbox by ascending UID (the sequence-number view of a session).
@@ -174,12 +211,31 @@ class Store {
   Result<std::string> read(MessageId message, uint64_t offset, uint64_t length);
   Result<uint64_t> message_size(MessageId message);
 
+  // Appends every request atomically (RFC 3502 MULTIAPPEND); all must name the same
+  // mailbox. kQuotaExceeded when the account has no room. internal_date 0 means now.
   void append(std::vector<AppendRequest> requests, Completion<AppendResult> done);
+  // Entries whose flags change get one new MODSEQ and are listed in `updated`; entries
+  // already as asked keep their MODSEQ and are not listed; UIDs not in the mailbox are
+  // ignored. With unchanged_since, entries whose MODSEQ is above it are left alone and
+  // listed in `modified` (RFC 7162 §3.1.3).
   void change_flags(FlagChange change, Completion<FlagChangeResult> done);
-  // Removes the given UIDs (all with \Deleted when `uids` is empty and `only_deleted`).
+  // Removes the given UIDs whatever their flags (POP3 DELE, MOVE), or, when `uids` is
+  // empty, every entry with \Deleted (IMAP EXPUNGE and CLOSE). Each removal is remembered
+  // with a new MODSEQ for changes_since. Reports the UIDs removed, ascending.
   void expunge(MailboxId mailbox, std::vector<Uid> uids, Completion<std::vector<Uid>> done);
+  // Removes those of the given UIDs that have \Deleted (RFC 4315 §2.1 UID EXPUNGE).
+  void expunge_deleted(MailboxId mailbox, std::vector<Uid> uids, Completion<std::vector<Uid>> done);
+  // New UIDs in `to` for the UIDs of `from` that exist, in ascending order (RFC 4315
+  // COPYUID); flags and keywords go along. kQuotaExceeded when the account has no room.
   void copy(MailboxId from, std::vector<Uid> uids, MailboxId to, Completion<CopyResult> done);
+  // copy, then expunge of the source entries, atomically (RFC 6851).
   void move(MailboxId from, std::vector<Uid> uids, MailboxId to, Completion<CopyResult> done);
+  // Synchronous forms of the above, for chaparctl and tests.
+  Result<AppendResult> append_sync(std::vector<AppendRequest> requests);
+  Result<FlagChangeResult> change_flags_sync(FlagChange change);
+  Result<std::vector<Uid>> expunge_sync(MailboxId mailbox, std::vector<Uid> uids);
+  Result<CopyResult> copy_sync(MailboxId from, std::vector<Uid> uids, MailboxId to);
+  Result<CopyResult> move_sync(MailboxId from, std::vector<Uid> uids, MailboxId to);
 
   // --- POP3 ---
   Result<MaildropLock> lock_maildrop(AccountId account);  // kBusy when held elsewhere
@@ -187,21 +243,28 @@ class Store {
   // --- Outbound queue ---
   Result<std::vector<QueueEntry>> queue_entries();
   Result<QueueEntry> queue_entry(QueueId id);
+  // Entries with a pending recipient whose next attempt is due, earliest first.
   Result<std::vector<QueueEntry>> due_queue_entries(UnixTime now, size_t limit);
-  void update_queue_entry(QueueEntry entry, Completion<void> done);  // state after an attempt
+  // Records the state after an attempt: next_attempt, attempts and each recipient's state,
+  // last_error and delay_warned (recipients in the order queue_entry gave them).
+  void update_queue_entry(QueueEntry entry, Completion<void> done);
   void remove_queue_entry(QueueId id, Completion<void> done);
   Status retry_queue_entry_sync(std::optional<QueueId> id);  // all when empty
   Status remove_queue_entry_sync(QueueId id);
 
   // --- Change notification across processes ---
   // A datagram socket in the data directory's run/ folder that receives "mailbox M changed"
-  // after every commit by any process. Watch fd() for readability (uv_poll), then drain().
+  // after every commit by any process (kQueueChanges when the outbound queue has new work).
+  // Watch fd() for readability (uv_poll), then drain(). Announcements are best effort: on
+  // one, ask changes_since(); also re-check now and then in case one was lost.
   class ChangeListener {
    public:
     ~ChangeListener();
     int fd() const { return fd_; }
     // The mailboxes announced since the last call, without duplicates.
     std::vector<MailboxId> drain();
+    // The same with the highest MODSEQ announced for each.
+    std::vector<std::pair<MailboxId, ModSeq>> drain_changes();
 
    private:
     friend class Store;
@@ -215,12 +278,17 @@ class Store {
     uint64_t domains = 0, accounts = 0, mailboxes = 0, messages = 0, bytes = 0, queued = 0;
   };
   Result<Stats> stats();
+  // This process's writer: commits and requests so far.
+  WriterStats writer_stats() const;
 
  private:
   Store() = default;
+  static Result<std::unique_ptr<Store>> attach(std::filesystem::path data_dir,
+                                               std::shared_ptr<Writer> writer, int busy_timeout_ms);
   std::unique_ptr<Database> db_;
   std::shared_ptr<Writer> writer_;
   std::filesystem::path data_dir_;
+  int busy_timeout_ms_ = 10000;
 };
 
 }  // namespace chapar::store

@@ -18,6 +18,10 @@ using Uid = uint32_t;
 using ModSeq = uint64_t;
 using UnixTime = int64_t;  // seconds since the epoch, UTC
 
+// Not a mailbox: what change listeners receive when the outbound queue has new work (a
+// delivery queued remote recipients, or a retry was requested).
+inline constexpr MailboxId kQueueChanges = 0;
+
 // IMAP system flags (RFC 9051 §2.3.2) as bits; keywords are kept apart as text.
 enum Flag : uint32_t {
   kSeen = 1u << 0,
@@ -126,6 +130,12 @@ struct QueueEntry {
   UnixTime created = 0;
   UnixTime next_attempt = 0;
   uint32_t attempts = 0;
+};
+
+// Counters of this process's writer (group commit at work: requests per commit).
+struct WriterStats {
+  uint64_t commits = 0;   // transactions committed
+  uint64_t requests = 0;  // requests run, committed or failed
 };
 
 }  // namespace chapar::store
