@@ -42,6 +42,13 @@ bool is_token_char(unsigned char c) {
 int Rfc822Reader::skip_comment() {
   int level = 1;
   if (last_comment_ != nullptr) last_comment_->clear();
+  const size_t opening = pos_;
+  if (failed_comment_work_ > 4 * data_.size() + 4096) {
+    // Comments that never close have been scanned to the end again and again (a value
+    // like "; (; (; (..."): give up on comments instead of going quadratic.
+    pos_ = data_.size();
+    return -1;
+  }
   size_t start = ++pos_;
   for (; pos_ < data_.size(); ++pos_) {
     switch (data_[pos_]) {
@@ -72,6 +79,7 @@ int Rfc822Reader::skip_comment() {
         break;
     }
   }
+  failed_comment_work_ += data_.size() - opening;
   return -1;  // missing ")"
 }
 

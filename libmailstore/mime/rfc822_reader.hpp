@@ -61,6 +61,7 @@ class Rfc822Reader {
   size_t pos_ = 0;
   std::string* last_comment_;
   bool replace_nuls_ = false;
+  size_t failed_comment_work_ = 0;  // octets scanned by comments that had no ")"
 };
 
 // Reads all "; key=value" parameters that follow, joining RFC 2231 continuations

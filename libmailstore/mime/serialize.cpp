@@ -210,8 +210,9 @@ class Reader {
 
 // Every part lies inside its parent and inside the message; children are in order.
 bool consistent(const Part& p, uint64_t begin, uint64_t end) {
-  if (p.offset < begin || p.header_size > end - p.offset ||
-      p.body_size > end - p.offset - p.header_size)
+  if (p.offset < begin || p.offset > end || p.header_size > end - p.offset ||
+      p.body_size > end - p.offset - p.header_size || p.header_lines > p.header_size ||
+      p.body_lines > p.body_size)
     return false;
   uint64_t pos = p.body_offset();
   for (const Part& child : p.children) {
