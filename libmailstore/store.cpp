@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <system_error>
 
@@ -54,6 +55,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   writer_options.database = database;
   writer_options.run_dir = options.data_dir / kRunDir;
   writer_options.busy_timeout_ms = options.busy_timeout_ms;
+  writer_options.max_batch = std::max<size_t>(options.max_batch, 1);
   auto writer = Writer::start(writer_options);
   if (!writer) return Unexpected{writer.error()};
   return attach(options.data_dir, std::move(*writer), options.busy_timeout_ms);

@@ -96,6 +96,7 @@ struct StoreOptions {
   std::filesystem::path data_dir;
   bool create = false;          // create the directory and database when missing
   int busy_timeout_ms = 10000;  // how long to wait for another process's transaction
+  size_t max_batch = 1024;      // writer requests per transaction (1: no group commit)
 };
 
 // An exclusive hold on an account's maildrop for a POP3 session. Released when destroyed
