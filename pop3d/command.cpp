@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "pop3d/command.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "common/text/ascii.hpp"
 
 namespace chapar::pop3 {
 
 const CommandSpec* find_command(std::string_view keyword) {
   for (const CommandSpec& spec : kCommands) {
-    if (spec.name.size() != keyword.size()) continue;
-    bool same = std::equal(spec.name.begin(), spec.name.end(), keyword.begin(), [](char a, char b) {
-      return a == std::toupper(static_cast<unsigned char>(b));
-    });
-    if (same) return &spec;
+    if (text::iequals(spec.name, keyword)) return &spec;
   }
   return nullptr;
 }
@@ -21,8 +16,7 @@ CommandLine parse_command(std::string_view line) {
   CommandLine command;
   size_t space = line.find(' ');
   std::string_view keyword = line.substr(0, space);
-  command.keyword.reserve(keyword.size());
-  for (char c : keyword) command.keyword.push_back(static_cast<char>(std::toupper(c)));
+  command.keyword = text::ascii_uppercase(keyword);
   if (space == std::string_view::npos) return command;
 
   std::string_view rest = line.substr(space + 1);

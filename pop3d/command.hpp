@@ -45,8 +45,9 @@ struct CommandSpec {
   // The whole rest of the line is one argument, spaces included (RFC 1939 §7: a server may
   // treat spaces in the PASS argument as part of the password).
   bool raw_argument;
-  // Carries a secret: never logged.
-  bool sensitive;
+  // Sends a password: refused on a connection that is neither TLS nor loopback.
+  bool needs_secure;
+  std::string_view syntax;  // shown when the arguments are wrong
 };
 
 inline constexpr uint8_t kAuthorizationOnly = static_cast<uint8_t>(State::kAuthorization);
@@ -54,22 +55,24 @@ inline constexpr uint8_t kTransactionOnly = static_cast<uint8_t>(State::kTransac
 inline constexpr uint8_t kEitherState = kAuthorizationOnly | kTransactionOnly;
 
 // RFC 1939 §4-§7, RFC 2449 §5 (CAPA), RFC 2595 §4 (STLS), RFC 5034 §4 (AUTH; without
-// arguments it lists the mechanisms, as RFC 1734 clients expect).
+// arguments it lists the mechanisms, as RFC 1734 clients expect). APOP is not offered: it
+// needs the password in clear on the server.
 inline constexpr CommandSpec kCommands[] = {
-    {"USER", Verb::kUser, kAuthorizationOnly, 1, 1, true, false},
-    {"PASS", Verb::kPass, kAuthorizationOnly, 1, 1, true, true},
-    {"AUTH", Verb::kAuth, kAuthorizationOnly, 0, 2, false, true},
-    {"STLS", Verb::kStls, kAuthorizationOnly, 0, 0, false, false},
-    {"CAPA", Verb::kCapa, kEitherState, 0, 0, false, false},
-    {"QUIT", Verb::kQuit, kEitherState, 0, 0, false, false},
-    {"STAT", Verb::kStat, kTransactionOnly, 0, 0, false, false},
-    {"LIST", Verb::kList, kTransactionOnly, 0, 1, false, false},
-    {"RETR", Verb::kRetr, kTransactionOnly, 1, 1, false, false},
-    {"DELE", Verb::kDele, kTransactionOnly, 1, 1, false, false},
-    {"NOOP", Verb::kNoop, kTransactionOnly, 0, 0, false, false},
-    {"RSET", Verb::kRset, kTransactionOnly, 0, 0, false, false},
-    {"TOP", Verb::kTop, kTransactionOnly, 2, 2, false, false},
-    {"UIDL", Verb::kUidl, kTransactionOnly, 0, 1, false, false},
+    {"USER", Verb::kUser, kAuthorizationOnly, 1, 1, true, true, "USER name"},
+    {"PASS", Verb::kPass, kAuthorizationOnly, 1, 1, true, true, "PASS password"},
+    {"AUTH", Verb::kAuth, kAuthorizationOnly, 0, 2, false, true,
+     "AUTH [mechanism [initial-response]]"},
+    {"STLS", Verb::kStls, kAuthorizationOnly, 0, 0, false, false, "STLS"},
+    {"CAPA", Verb::kCapa, kEitherState, 0, 0, false, false, "CAPA"},
+    {"QUIT", Verb::kQuit, kEitherState, 0, 0, false, false, "QUIT"},
+    {"STAT", Verb::kStat, kTransactionOnly, 0, 0, false, false, "STAT"},
+    {"LIST", Verb::kList, kTransactionOnly, 0, 1, false, false, "LIST [msg]"},
+    {"RETR", Verb::kRetr, kTransactionOnly, 1, 1, false, false, "RETR msg"},
+    {"DELE", Verb::kDele, kTransactionOnly, 1, 1, false, false, "DELE msg"},
+    {"NOOP", Verb::kNoop, kTransactionOnly, 0, 0, false, false, "NOOP"},
+    {"RSET", Verb::kRset, kTransactionOnly, 0, 0, false, false, "RSET"},
+    {"TOP", Verb::kTop, kTransactionOnly, 2, 2, false, false, "TOP msg n"},
+    {"UIDL", Verb::kUidl, kTransactionOnly, 0, 1, false, false, "UIDL [msg]"},
 };
 
 // The entry for `keyword` (case-insensitive), or nullptr.
