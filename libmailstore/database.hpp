@@ -35,7 +35,8 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what);
 class Database;
 
 // One execution of a cached statement. Bind, then step through rows with next() or run it
-// with run(). The statement is reset and its bindings cleared when the Query goes.
+// with run(). The statement is reset and its bindings cleared when the Query goes. A cached
+// statement serves one Query at a time: do not run the same SQL while iterating over it.
 class Query {
  public:
   Query(Database& db, sqlite3_stmt* stmt) : db_(&db), stmt_(stmt) {}

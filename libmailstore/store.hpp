@@ -4,11 +4,13 @@
 //
 // Threads. Reads run on the calling thread through that thread's own read connection; a
 // Store object is used by one thread (the loop thread of a daemon), and a second thread
-// opens its own Store with open_another(), which shares the process's writer. Durable writes go to
-// the writer: one thread per process that commits everything pending in one transaction (group
-// commit, synchronous=FULL) and then calls each request's completion ON THE WRITER THREAD; daemons
-// hand it to their loop with a net::LoopPoster. The *_sync variants wait for the commit and are for
-// chaparctl and tests.
+// opens its own Store with open_another(), which shares the process's writer. Durable
+// writes go to the writer: one thread per process that commits everything pending in one
+// transaction (group commit, synchronous=FULL) and then calls each request's completion ON
+// THE WRITER THREAD; daemons hand it to their loop with a net::LoopPoster. Submitting a
+// write (deliver, append, ...) only queues it and is safe from any thread. The *_sync
+// variants wait for the commit and are for chaparctl and tests; never call one from a
+// completion (it would wait for the thread it runs on).
 //
 // Durability. A completion that reports success means the change is on disk.
 #pragma once
@@ -188,9 +190,10 @@ class Store {
   // exists (INBOX in any case included).
   void create_mailbox(AccountId account, std::string name, SpecialUse use,
                       Completion<MailboxId> done);
-  // RFC 9051 §6.3.6: renaming INBOX moves its messages to the new mailbox and leaves an
-  // empty INBOX; inferior names move along.
-  // Other mailboxes keep their UIDVALIDITY. kAlreadyExists when `to` exists.
+  // Renames the mailbox and its inferior names, which keep their UIDVALIDITY; missing
+  // superiors of `to` are created. RFC 9051 §6.3.6: renaming INBOX moves its messages to a
+  // new mailbox `to` and leaves INBOX empty; inferior names of INBOX stay where they are.
+  // kAlreadyExists when `to` exists, kNotFound when `from` does not.
   void rename_mailbox(AccountId account, std::string from, std::string to, Completion<void> done);
   // RFC 9051 §6.3.5: INBOX cannot be deleted (kPermissionDenied); inferior names stay.
   void delete_mailbox(AccountId account, std::string name, Completion<void> done);
@@ -202,7 +205,8 @@ class Store {
   Status set_subscribed_sync(AccountId account, std::string name, bool subscribed);
 
   // --- Entries ---
-  // Every entry of the mailbox by ascending UID (the sequence-number view of a session).
+  // Every entry of the mailbox by ascending UID (the sequence-number view of a session);
+  // kNotFound when the mailbox does not exist.
   Result<std::vector<Entry>> entries(MailboxId mailbox);
   Result<std::vector<Entry>> entries_in(MailboxId mailbox, Uid first, Uid last);
   Result<Changes> changes_since(MailboxId mailbox, ModSeq modseq);

@@ -173,6 +173,8 @@ TEST_CASE("store crash: acknowledged deliveries survive SIGKILL") {
     auto acks = collect(fds[0], child, kill_after);
     close(fds[0]);
     CHECK(acks.size() >= kill_after);
+    MESSAGE("killed after " << kill_after << " acknowledgements; " << acks.size()
+                            << " arrived in all");
     acknowledged.insert(acks.begin(), acks.end());
     first += kDeliveriesPerChild;
 
