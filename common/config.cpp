@@ -264,7 +264,8 @@ class Loader {
       }
       for (size_t j = 0; j < i; ++j) {
         const Listener& other = *sites_[j].listener;
-        if (other.address == site.listener->address && other.port == site.listener->port) {
+        if (site.listener->port != 0 && other.address == site.listener->address &&
+            other.port == site.listener->port) {
           problems_.add(site.line, site.key + ".port",
                         fmt::format("{} port {} is already used by {}", other.address, other.port,
                                     sites_[j].key));
@@ -385,7 +386,8 @@ class Loader {
     if (r.text("address", out.address) && !is_ip_address(out.address)) {
       r.fail("address", "not an IP address");
     }
-    r.number("port", out.port, 1, kMaxPort);
+    // Port 0 lets the system choose a free port, which the daemon logs (tests use it).
+    r.number("port", out.port, 0, kMaxPort);
     std::string mode;
     if (r.text("tls", mode) && !parse_tls_mode(mode, out.tls)) {
       r.fail("tls", "must be one of none, starttls, implicit");

@@ -36,7 +36,7 @@ namespace tls {
 class Context;
 }
 
-inline constexpr std::string_view kChaparVersion = "0.1.0";
+inline constexpr std::string_view kChaparVersion = CHAPAR_VERSION;
 inline constexpr const char* kDefaultConfigPath = "/etc/chapar/chapar.toml";
 inline constexpr int kExitUsage = 64;  // sysexits.h EX_USAGE
 

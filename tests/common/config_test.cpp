@@ -261,7 +261,7 @@ TEST_CASE("config: errors name file, line and key") {
     expect(
         "[[smtpd.listeners]]\nname = \"smtp\"\nport = 25\n[[smtpd.listeners]]\n"
         "name = \"submission\"\nport = 70000\n",
-        6, "smtpd.listeners[1].port", "must be between 1 and 65535");
+        6, "smtpd.listeners[1].port", "must be between 0 and 65535");
     expect("[[pop3d.listeners]]\nname = \"pop3\"\ntls = \"sometimes\"\n", 3,
            "pop3d.listeners[0].tls", "must be one of none, starttls, implicit");
     expect("[[imapd.listeners]]\nname = \"imap4\"\n", 2, "imapd.listeners[0].name",
@@ -298,6 +298,16 @@ TEST_CASE("config: errors name file, line and key") {
         "[[imapd.listeners]]\nname = \"imap\"\ntls = \"none\"\nport = 2000\n",
         5, "imapd.listeners[0].port", "0.0.0.0 port 2000 is already used by smtpd.listeners[0]");
   }
+}
+
+TEST_CASE("config: port 0 lets the system choose, for any number of listeners") {
+  auto result = parse(
+      "[[smtpd.listeners]]\nname = \"smtp\"\ntls = \"none\"\nport = 0\n"
+      "[[smtpd.listeners]]\nname = \"submission\"\ntls = \"none\"\nport = 0\n",
+      "/etc/chapar/chapar.toml");
+  REQUIRE(result.has_value());
+  CHECK(result->smtpd.listeners[0].port == 0);
+  CHECK(result->smtpd.listeners[1].port == 0);
 }
 
 TEST_CASE("config: syntax errors name file and line") {
