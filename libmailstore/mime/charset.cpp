@@ -251,8 +251,7 @@ std::string part_text_utf8(std::string_view message, const Part& part) {
   std::string_view body = message.substr(part.body_offset(), part.body_size);
   TransferEncoding encoding =
       part.encoding ? parse_transfer_encoding(*part.encoding) : TransferEncoding::k7bit8bit;
-  Decoded decoded = decode_body(body, encoding);
-  std::string bytes = decoded.ok() ? std::move(decoded.data) : std::string(body);
+  std::string bytes = decode_body_for_search(body, encoding);
   std::string charset;
   for (const Param& p : part.type_params) {
     if (iequals(p.name, "charset")) charset = p.value;

@@ -157,6 +157,10 @@ std::string_view decode_error_code(DecodeError error) {
 Decoded decode_base64(std::string_view in) {
   Decoded d;
   d.data.reserve(in.size() / 4 * 3 + 3);
+  auto stop = [&](DecodeError error) {
+    d.error = error;
+    return d;
+  };
   unsigned buf = 0;
   int sub = 0;
   size_t i = 0;
@@ -190,40 +194,77 @@ Decoded decode_base64(std::string_view in) {
     auto skip_space = [&] {
       while (i < in.size() && is_space(in[i])) ++i;
     };
-    if (sub < 2 || in[i] != '=') return failed(DecodeError::kInvalidData);
+    if (sub < 2 || in[i] != '=') return stop(DecodeError::kInvalidData);
     ++i;
     if (sub == 2) {
       skip_space();
-      if (i == in.size()) return failed(DecodeError::kTruncated);
-      if (in[i] != '=') return failed(DecodeError::kInvalidData);
+      if (i == in.size()) return stop(DecodeError::kTruncated);
+      if (in[i] != '=') return stop(DecodeError::kInvalidData);
       ++i;
     }
     skip_space();
-    if (i < in.size()) return failed(DecodeError::kInvalidData);
+    if (i < in.size()) return stop(DecodeError::kInvalidData);
     sub = 0;
   }
-  if (sub != 0) return failed(DecodeError::kTruncated);
+  if (sub != 0) return stop(DecodeError::kTruncated);
   return d;
 }
 
-Decoded decode_quoted_printable(std::string_view in) {
+namespace {
+
+// Quoted-printable (RFC 2045 §6.7). With `lenient`, a broken escape is kept as it was
+// written and decoding goes on, as a reader would want; otherwise decoding stops there.
+Decoded decode_qp(std::string_view in, bool lenient) {
   enum class St { kText, kBlank, kEquals, kEqualsBlank, kHex2, kCr, kSoftCr };
   Decoded d;
   d.data.reserve(in.size());
   std::string blanks;
   St st = St::kText;
-  int high = 0;
+  char high = 0;
+  // Puts back what a broken sequence held; false when decoding has to stop.
+  auto invalid = [&]() {
+    if (!d.error) d.error = DecodeError::kInvalidData;
+    if (!lenient) return false;
+    switch (st) {
+      case St::kEquals:
+        d.data += '=';
+        break;
+      case St::kHex2:
+        d.data += '=';
+        d.data += high;
+        break;
+      case St::kEqualsBlank:
+        d.data += '=';
+        d.data += blanks;
+        break;
+      case St::kCr:
+        d.data += blanks;
+        d.data += '\r';
+        break;
+      case St::kSoftCr:
+        d.data += '=';
+        d.data += blanks;
+        d.data += '\r';
+        break;
+      case St::kText:
+      case St::kBlank:
+        break;
+    }
+    blanks.clear();
+    st = St::kText;
+    return true;
+  };
   for (size_t i = 0; i < in.size();) {
     char c = in[i];
     switch (st) {
       case St::kText:
-        if (c == '=')
+        if (c == '=') {
           st = St::kEquals;
-        else if (c == '\r')
+        } else if (c == '\r') {
           st = St::kCr;
-        else if (c == '\n')
+        } else if (c == '\n') {
           d.data += "\r\n";
-        else if (is_blank(c)) {
+        } else if (is_blank(c)) {
           blanks.push_back(c);
           st = St::kBlank;
         } else {
@@ -241,43 +282,60 @@ Decoded decode_quoted_printable(std::string_view in) {
           blanks.clear();
           st = St::kText;
         } else {
-          if (blanks.size() > kQpMaxBlanks) return failed(DecodeError::kInvalidData);
           d.data += blanks;
+          bool too_long = blanks.size() > kQpMaxBlanks;
           blanks.clear();
           st = St::kText;
+          if (too_long) {
+            if (!d.error) d.error = DecodeError::kInvalidData;
+            if (!lenient) return d;
+          }
           continue;
         }
         break;
       case St::kEquals:
         if (hex_value(c) >= 0) {
-          high = hex_value(c);
+          high = c;
           st = St::kHex2;
         } else if (is_blank(c)) {
+          blanks.push_back(c);
           st = St::kEqualsBlank;
         } else if (c == '\r') {
           st = St::kSoftCr;
         } else if (c == '\n') {
           st = St::kText;  // soft line break
         } else {
-          return failed(DecodeError::kInvalidData);
+          if (!invalid()) return d;
+          continue;
         }
         break;
       case St::kHex2:
-        if (hex_value(c) < 0) return failed(DecodeError::kInvalidData);
-        d.data.push_back(static_cast<char>(high * 16 + hex_value(c)));
+        if (hex_value(c) < 0) {
+          if (!invalid()) return d;
+          continue;
+        }
+        d.data.push_back(static_cast<char>(hex_value(high) * 16 + hex_value(c)));
         st = St::kText;
         break;
       case St::kEqualsBlank:
-        if (c == '\r')
+        if (is_blank(c)) {
+          if (blanks.size() <= kQpMaxBlanks) blanks.push_back(c);
+        } else if (c == '\r') {
           st = St::kSoftCr;
-        else if (c == '\n')
+        } else if (c == '\n') {
+          blanks.clear();
           st = St::kText;
-        else if (!is_blank(c))
-          return failed(DecodeError::kInvalidData);
+        } else {
+          if (!invalid()) return d;
+          continue;
+        }
         break;
       case St::kCr:
       case St::kSoftCr:
-        if (c != '\n') return failed(DecodeError::kInvalidData);
+        if (c != '\n') {
+          if (!invalid()) return d;
+          continue;
+        }
         if (st == St::kCr) d.data += "\r\n";
         blanks.clear();
         st = St::kText;
@@ -285,8 +343,28 @@ Decoded decode_quoted_printable(std::string_view in) {
     }
     ++i;
   }
-  if (st != St::kText && st != St::kBlank) return failed(DecodeError::kInvalidData);
+  if (st != St::kText && st != St::kBlank) invalid();
   return d;
+}
+
+}  // namespace
+
+Decoded decode_quoted_printable(std::string_view in) {
+  return decode_qp(in, false);
+}
+
+std::string decode_body_for_search(std::string_view body, TransferEncoding encoding) {
+  switch (encoding) {
+    case TransferEncoding::kBase64:
+      return decode_base64(body).data;
+    case TransferEncoding::kQuotedPrintable:
+      return decode_qp(body, true).data;
+    case TransferEncoding::k7bit8bit:
+    case TransferEncoding::kBinary:
+    case TransferEncoding::kUnknown:
+      break;
+  }
+  return std::string(body);
 }
 
 Decoded decode_body(std::string_view body, TransferEncoding encoding) {

@@ -28,7 +28,7 @@ enum class DecodeError {
 std::string_view decode_error_code(DecodeError error);
 
 struct Decoded {
-  std::string data;
+  std::string data;  // on error: what was decoded before the problem
   std::optional<DecodeError> error;
   bool ok() const { return !error; }
 };
@@ -41,6 +41,9 @@ Decoded decode_base64(std::string_view encoded);
 Decoded decode_quoted_printable(std::string_view encoded);
 // Undoes `encoding` over a body.
 Decoded decode_body(std::string_view body, TransferEncoding encoding);
+// As a reader (and SEARCH) sees a body: broken quoted-printable escapes are kept as
+// written, base64 is decoded up to the first problem, unknown encodings are left alone.
+std::string decode_body_for_search(std::string_view body, TransferEncoding encoding);
 
 // The encoding of a part as BINARY sees it: the last Content-Transfer-Encoding field of its
 // header, read again from the message (a folded value counts as unknown).

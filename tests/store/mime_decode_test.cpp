@@ -35,6 +35,16 @@ TEST_CASE("mime: quoted-printable: soft breaks, trailing blanks, escapes") {
   CHECK(decode_quoted_printable("lone\rcr").error == DecodeError::kInvalidData);
 }
 
+TEST_CASE("mime: for searching, broken encodings give what can be read") {
+  CHECK(decode_body_for_search("a=\"b\" c=3Dd", TransferEncoding::kQuotedPrintable) ==
+        "a=\"b\" c=d");
+  CHECK(decode_body_for_search("x=4", TransferEncoding::kQuotedPrintable) == "x=4");
+  CHECK(decode_body_for_search("bare\rcr", TransferEncoding::kQuotedPrintable) == "bare\rcr");
+  CHECK(decode_body_for_search("aGk=  trailing garbage", TransferEncoding::kBase64) == "hi");
+  CHECK(decode_body_for_search("as is", TransferEncoding::kUnknown) == "as is");
+  CHECK(decode_base64("aGk!").data == "hi");
+}
+
 TEST_CASE("mime: transfer encodings by name") {
   CHECK(parse_transfer_encoding(" Base64 ") == TransferEncoding::kBase64);
   CHECK(parse_transfer_encoding("QUOTED-PRINTABLE") == TransferEncoding::kQuotedPrintable);
