@@ -47,6 +47,10 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
                                      std::filesystem::perms::group_read |
                                      std::filesystem::perms::group_exec,
                                  ec);
+    // The database holds password hashes: readable by its owner and group only. SQLite
+    // gives its -wal and -shm files the same mode.
+    int fd = ::open(database.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd >= 0) close(fd);
   }
   for (const char* sub : {kTempDir, kRunDir, kLocksDir}) {
     if (auto s = make_directory(options.data_dir / sub); !s) return Unexpected{s.error()};

@@ -37,6 +37,22 @@ Result<std::vector<Entry>> entries_among(Database& db, MailboxId mailbox,
   return out;
 }
 
+// Every entry with \Deleted, without reading the rest of the mailbox.
+Result<std::vector<Entry>> deleted_entries(Database& db, MailboxId mailbox) {
+  auto q = db.query(
+      "SELECT uid, modseq, flags, keywords, message_id, size, internal_date, save_date "
+      "FROM entries WHERE mailbox_id = ?1 AND (flags & ?2) <> 0 ORDER BY uid");
+  if (!q) return Unexpected{q.error()};
+  q->bind(mailbox, static_cast<uint32_t>(kDeleted));
+  std::vector<Entry> out;
+  for (;;) {
+    auto row = q->next();
+    if (!row) return Unexpected{row.error()};
+    if (!*row) return out;
+    out.push_back(records::read_entry(*q));
+  }
+}
+
 bool same_keyword(std::string_view a, std::string_view b) {
   return records::lower_ascii(a) == records::lower_ascii(b);
 }
@@ -124,7 +140,7 @@ Result<std::vector<Uid>> expunge_op(WriteContext& ctx, MailboxId id, const std::
   auto mailbox = records::load_mailbox(ctx.db(), id);
   if (!mailbox) return Unexpected{mailbox.error()};
   bool only_deleted = scope == ExpungeScope::kDeletedAmongGiven || uids.empty();
-  auto entries = uids.empty() ? records::load_entries(ctx.db(), id, 1, kLastUid)
+  auto entries = uids.empty() ? deleted_entries(ctx.db(), id)
                               : entries_among(ctx.db(), id, sorted_unique(uids));
   if (!entries) return Unexpected{entries.error()};
   if (only_deleted) {

@@ -37,6 +37,9 @@ TEST_CASE("store: opening a missing store fails unless asked to create it") {
   CHECK(std::filesystem::is_directory(dir / "data" / "run"));
   CHECK(std::filesystem::is_directory(dir / "data" / "locks"));
   CHECK((*created)->temp_dir() == dir / "data" / "tmp");
+  // Password hashes inside: no access for others.
+  auto perms = std::filesystem::status(dir / "data" / Store::kDatabaseName).permissions();
+  CHECK((perms & std::filesystem::perms::others_all) == std::filesystem::perms::none);
   auto stats = (*created)->stats();
   REQUIRE(stats);
   CHECK(stats->domains == 0);
