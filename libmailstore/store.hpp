@@ -117,7 +117,9 @@ class MaildropLock {
 
 class Store {
  public:
-  // Opens (and with options.create, creates) the store, applying pending migrations.
+  // Opens (and with options.create, creates) the store, applying pending migrations, and
+  // starts this process's writer thread: open it after any fork(), which threads do not
+  // survive.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
   // Another Store on the same data directory for another thread of this process: its own
   // read connection, the same writer (so its writes join the same group commits).
