@@ -67,7 +67,7 @@ std::string converted_header(std::string_view header) {
 
 class BinaryWriter {
  public:
-  BinaryWriter(std::string_view message) : message_(message) {}
+  explicit BinaryWriter(std::string_view message) : message_(message) {}
 
   // Checks the whole message: unknown encodings first, then undecodable bodies.
   std::optional<DecodeError> check(const Part& root) {

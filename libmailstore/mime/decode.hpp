@@ -57,7 +57,8 @@ TransferEncoding part_transfer_encoding(std::string_view message, const Part& pa
 Decoded binary_section(std::string_view message, const MessageStructure& structure,
                        const Part& part, bool include_header);
 
-// BINARY.SIZE: the size binary_section would return.
+// BINARY.SIZE: the size binary_section would return. (A part number that names no part, such
+// as the placeholder of an empty multipart, has size 0 and no error; find_part() tells.)
 struct BinarySize {
   uint64_t size = 0;
   std::optional<DecodeError> error;

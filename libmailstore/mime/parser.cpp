@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// The MIME tree of a message (RFC 2045, RFC 2046 §5): one pass over the bytes, no recursion.
+// The MIME tree of a message (RFC 2045, RFC 2046 §5): one pass over the bytes with an
+// explicit state instead of recursion; the tree is assembled at the end, no deeper than
+// ParseLimits::max_nesting.
 //
 // Parts are kept in a flat list while parsing. A part is "open" from its first header octet
 // until the boundary line (or the end of the message) that closes it; every octet that is
 // read while a part is open belongs to it, so the sizes of the parts always add up and no
 // content is ever lost, whatever the boundaries do.
 #include <algorithm>
-#include <cstring>
 #include <optional>
 
 #include "libmailstore/mime/header_reader.hpp"

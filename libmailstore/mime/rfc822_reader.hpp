@@ -35,10 +35,8 @@ class Rfc822Reader {
   void advance() { ++pos_; }
   size_t position() const { return pos_; }
   void set_position(size_t pos) { pos_ = pos; }
-  std::string_view rest() const { return data_.substr(pos_); }
   // NUL octets inside quoted strings and comments become U+FFFD when set.
   void set_replace_nuls(bool replace) { replace_nuls_ = replace; }
-  void set_last_comment(std::string* last_comment) { last_comment_ = last_comment; }
 
   int skip_comment();
   int skip_lwsp();
