@@ -156,6 +156,9 @@ void Session::on_disconnect() {
   }
   transfer_.reset();
   closing_ = true;
+  // A removal under way keeps the maildrop until it is committed; the host keeps the session
+  // until then.
+  if (wait_ != Wait::kUpdate) lock_ = store::MaildropLock();
 }
 
 // ---- AUTHORIZATION ----
