@@ -503,6 +503,20 @@ Parsed<RcptCommand> parse_rcpt(std::string_view args, bool smtputf8) {
   return out;
 }
 
+Parsed<BdatCommand> parse_bdat(std::string_view args) {
+  CommandLine words = split_command(args);
+  std::string_view size = words.verb;
+  BdatCommand out;
+  bool digits = !size.empty() && size.size() <= 20 &&
+                std::all_of(size.begin(), size.end(), [](char c) { return is_digit(c); });
+  auto [ptr, ec] = std::from_chars(size.data(), size.data() + size.size(), out.size);
+  if (!digits || ec != std::errc()) return reject(kSyntax501, "Syntax: BDAT size [LAST]");
+  if (words.args.empty()) return out;
+  if (!text::iequals(words.args, "LAST")) return reject(kSyntax501, "Syntax: BDAT size [LAST]");
+  out.last = true;
+  return out;
+}
+
 bool is_valid_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {

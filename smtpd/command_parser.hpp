@@ -92,6 +92,13 @@ Parsed<MailCommand> parse_mail(std::string_view args);
 // transaction declared SMTPUTF8.
 Parsed<RcptCommand> parse_rcpt(std::string_view args, bool smtputf8);
 
+// The argument of BDAT (RFC 3030 §2): "chunk-size [LAST]".
+struct BdatCommand {
+  uint64_t size = 0;
+  bool last = false;
+};
+Parsed<BdatCommand> parse_bdat(std::string_view args);
+
 // Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 

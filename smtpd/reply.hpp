@@ -46,6 +46,7 @@ inline constexpr ReplyCode kAuthLineTooLong500{500, "5.5.6"};
 inline constexpr ReplyCode kSyntax501{501, "5.5.4"};
 inline constexpr ReplyCode kBadSenderSyntax501{501, "5.1.7"};
 inline constexpr ReplyCode kBadRecipientSyntax501{501, "5.1.3"};
+inline constexpr ReplyCode kInvalidHostname501{501, "5.5.2"};
 inline constexpr ReplyCode kBadBase64_501{501, "5.5.2"};
 inline constexpr ReplyCode kAuthCancelled501{501, "5.7.0"};
 inline constexpr ReplyCode kNotImplemented502{502, "5.5.1"};
