@@ -7,8 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "chaparctl/check.hpp"
 #include "chaparctl/exit_codes.hpp"
 #include "chaparctl/handlers.hpp"
+#include "chaparctl/quickstart.hpp"
 
 namespace chapar::ctl {
 namespace {
@@ -45,6 +47,10 @@ constexpr Command kCommands[] = {
   {"mailbox", "list", "ADDRESS", 1, 1, "", "", Needs::kStore, cmd_mailbox_list,
    "list an account's mailboxes with their message counts"},
   {"stats", "", "", 0, 0, "", "", Needs::kStore, cmd_stats, "count domains, accounts, messages, queue"},
+  {"quickstart", "", "", 0, 0, "domain hostname", "domain", Needs::kConfig, cmd_quickstart,
+   "set up mail for DOMAIN on this host and print the DNS records to publish"},
+  {"check", "", "", 0, 0, "", "", Needs::kConfig, cmd_check,
+   "check the configuration, certificate, store and ports"},
 };
 // clang-format on
 
