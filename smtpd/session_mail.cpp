@@ -349,14 +349,19 @@ void Session::fail_transaction(ReplyCode code, std::string_view text) {
 void Session::log_transaction(std::string_view result, uint64_t size, std::string_view id,
                               std::optional<store::QueueId> queued) {
   std::string sender = txn_.sender ? txn_.sender->address() : "";
-  host_.logger().info("message", {{"ip", host_.peer().address},
-                                  {"from", sender},
-                                  {"rcpts", txn_.recipients.size()},
-                                  {"size", size},
-                                  {"tls", tls_active()},
-                                  {"result", result},
-                                  {"id", id},
-                                  {"queue", queued ? fmt::format("{}", *queued) : ""}});
+  log::Logger line = host_.logger().with({{"ip", host_.peer().address},
+                                          {"from", sender},
+                                          {"rcpts", txn_.recipients.size()},
+                                          {"size", size},
+                                          {"tls", tls_active()},
+                                          {"result", result}});
+  if (id.empty()) {
+    line.info("message");
+  } else if (queued) {
+    line.info("message", {{"id", id}, {"queue", *queued}});
+  } else {
+    line.info("message", {{"id", id}});
+  }
 }
 
 Rejection Session::store_error(const Error& error, std::string_view what) {
