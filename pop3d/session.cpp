@@ -86,8 +86,8 @@ void Session::dispatch(std::string_view line) {
     send_line(state_ == State::kAuthorization ? reply::kNotLoggedIn : reply::kAlreadyLoggedIn);
     return;
   }
-  // RFC 2595 §2.1 (the same holds for POP3): no password in the clear, except on loopback
-  // where nobody can listen.
+  // RFC 2595 §2.2-§2.3: no password in the clear before TLS, except on loopback where
+  // nobody can listen.
   if (spec->needs_secure && !plaintext_allowed()) {
     send_line(reply::kPlaintextDisallowed);
     return;

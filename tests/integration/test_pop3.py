@@ -3,16 +3,17 @@
 through python's poplib (USER/PASS, AUTH, STLS, port 995), curl and raw sockets."""
 
 import base64
+import imaplib
 import itertools
-import os
 import poplib
 import shutil
+import smtplib
 import socket
 import ssl
 import subprocess
 import unittest
 
-from chapar_harness import Chapar, DaemonFailed, wait_for
+from chapar_harness import Chapar, wait_for
 
 PASSWORD = "pop-secret"
 SENDER = "sender@example.net"
@@ -38,17 +39,10 @@ class Pop3Test(unittest.TestCase):
     def setUpClass(cls):
         cls.chapar = Chapar(users={}, extra_config=CONFIG)
         try:
-            cls.chapar.start("smtpd", "pop3d")
+            cls.chapar.start("smtpd", "pop3d", "imapd")
         except BaseException:
             cls.chapar.close()
             raise
-        cls.imap = False
-        if os.path.exists(os.path.join(cls.chapar.bin_dir, "chapar-imapd")):
-            try:
-                cls.chapar.start("imapd")
-                cls.imap = True
-            except DaemonFailed:
-                pass
         cls.names = itertools.count(1)
 
     @classmethod
@@ -63,7 +57,6 @@ class Pop3Test(unittest.TestCase):
 
     def deliver(self, address, subject, body="Hello.\r\n"):
         """Sends one message through chapar-smtpd; it is in the store once this returns."""
-        import smtplib
         message = ("From: {}\r\nTo: {}\r\nSubject: {}\r\n\r\n{}".format(
             SENDER, address, subject, body))
         with smtplib.SMTP("127.0.0.1", self.chapar.ports["smtp"], timeout=30) as smtp:
@@ -297,9 +290,6 @@ class Pop3Test(unittest.TestCase):
         pop.quit()
 
     def test_deletions_are_shared_with_imap(self):
-        if not self.imap:
-            self.skipTest("chapar-imapd is not available in this build")
-        import imaplib
         address = self.new_user()
         for n in range(1, 4):
             self.deliver(address, "shared {}".format(n))
