@@ -37,6 +37,8 @@ struct SeqRange {
 
 struct SequenceSet {
   std::vector<SeqRange> ranges;
+  // "$": the result saved by the last SEARCH RETURN (SAVE) (RFC 5182 §2.1).
+  bool saved_result = false;
 };
 
 std::optional<SequenceSet> parse_sequence_set(std::string_view text);
@@ -104,6 +106,7 @@ enum SearchReturn : uint32_t {
   kReturnMax = 1u << 1,
   kReturnAll = 1u << 2,
   kReturnCount = 1u << 3,
+  kReturnSave = 1u << 4,  // RFC 5182 SEARCHRES
 };
 
 struct SearchRequest {
@@ -118,9 +121,9 @@ struct SearchRequest {
 struct BadCharset {};
 
 // Parses SEARCH arguments. Search strings are converted to UTF-8 from the given charset
-// (UTF-8, US-ASCII or ISO-8859-1).
+// (any that iconv knows).
 std::variant<SearchRequest, Invalid, BadCharset> parse_search(std::span<const Arg> args);
-// Charsets SEARCH accepts, for the BADCHARSET response code.
+// Charsets named in the BADCHARSET response code.
 inline constexpr std::string_view kSearchCharsets = "UTF-8 US-ASCII ISO-8859-1";
 
 // ---- FETCH (RFC 9051 §6.4.5, RFC 3516, RFC 7162 §3.1.4, §3.2.6) ----

@@ -89,6 +89,8 @@ class CommandReader {
 
   // Forgets any partial command (after STARTTLS, RFC 9051 §6.2.1).
   void reset();
+  // New limits for the commands that follow (larger literals once logged in).
+  void set_limits(ReaderLimits limits) { limits_ = limits; }
 
  private:
   struct Announcement {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "imapd/arguments.hpp"
+#include "libmailstore/mime/charset.hpp"
 #include "libmailstore/types.hpp"
 
 namespace chapar::imap {
@@ -47,26 +48,16 @@ constexpr std::array<DateKey, 6> kDateKeys = {{
 
 constexpr std::array<std::string_view, 5> kAddressKeys = {"BCC", "CC", "FROM", "SUBJECT", "TO"};
 
-std::string latin1_to_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back(static_cast<char>(0xc0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    }
-  }
-  return out;
-}
-
 class SearchParser {
  public:
-  SearchParser(std::span<const Arg> args, bool latin1) : args_(args), latin1_(latin1) {}
+  // `charset` is the CHARSET argument when it is not UTF-8 or US-ASCII: search strings are
+  // converted from it.
+  SearchParser(std::span<const Arg> args, std::string charset)
+      : args_(args), charset_(std::move(charset)) {}
 
   bool at_end() const { return pos_ >= args_.size(); }
   const std::string& error() const { return error_; }
+  bool bad_charset() const { return bad_charset_; }
 
   bool key(SearchKey& out, int depth) {
     if (depth > kMaxDepth) return fail("Search program nested too deeply");
@@ -74,11 +65,14 @@ class SearchParser {
     const Arg& arg = args_[pos_++];
     if (arg.is_list()) {
       if (arg.children.empty()) return fail("Empty search key list");
-      SearchParser inner(arg.children, latin1_);
+      SearchParser inner(arg.children, charset_);
       out.type = SearchKey::Type::kAnd;
       while (!inner.at_end()) {
         SearchKey child;
-        if (!inner.key(child, depth + 1)) return fail(inner.error());
+        if (!inner.key(child, depth + 1)) {
+          bad_charset_ |= inner.bad_charset();
+          return fail(inner.error());
+        }
         out.children.push_back(std::move(child));
       }
       return true;
@@ -188,7 +182,13 @@ class SearchParser {
 
   bool search_string(std::string& out) {
     if (!astring(out)) return false;
-    if (latin1_) out = latin1_to_utf8(out);
+    if (charset_.empty()) return true;
+    auto converted = mime::to_utf8(out, charset_);
+    if (!converted) {
+      bad_charset_ = true;
+      return fail("Unknown charset");
+    }
+    out = std::move(*converted);
     return true;
   }
 
@@ -213,7 +213,8 @@ class SearchParser {
 
   std::span<const Arg> args_;
   size_t pos_ = 0;
-  bool latin1_ = false;
+  std::string charset_;
+  bool bad_charset_ = false;
   std::string error_;
 };
 
@@ -245,33 +246,40 @@ std::variant<SearchRequest, Invalid, BadCharset> parse_search(std::span<const Ar
         request.returns |= kReturnAll;
       } else if (opt.is("COUNT")) {
         request.returns |= kReturnCount;
+      } else if (opt.is("SAVE")) {
+        request.returns |= kReturnSave;
       } else {
         return Invalid{"Unknown RETURN option"};
       }
     }
     // RFC 4731 §3.1: RETURN () is RETURN (ALL).
     if (request.returns == 0) request.returns = kReturnAll;
+    // RFC 5182 §2.4: RETURN (SAVE) alone answers nothing but the tagged OK; with other
+    // options, they answer as usual.
     pos += 2;
   }
-  bool latin1 = false;
+  std::string convert_from;
   if (pos < args.size() && args[pos].is("CHARSET")) {
     if (pos + 1 >= args.size() || !args[pos + 1].is_astring()) {
       return Invalid{"Missing charset"};
     }
     request.charset = to_upper(args[pos + 1].value);
-    if (request.charset == "ISO-8859-1" || request.charset == "LATIN1") {
-      latin1 = true;
-    } else if (request.charset != "UTF-8" && request.charset != "US-ASCII") {
-      return BadCharset{};
+    if (request.charset != "UTF-8" && request.charset != "US-ASCII") {
+      // Any charset iconv knows (RFC 9051 §6.4.4 requires UTF-8 and US-ASCII only).
+      if (!mime::to_utf8("", request.charset)) return BadCharset{};
+      convert_from = request.charset;
     }
     pos += 2;
   }
-  SearchParser parser(args.subspan(pos), latin1);
+  SearchParser parser(args.subspan(pos), convert_from);
   request.key.type = SearchKey::Type::kAnd;
   if (parser.at_end()) return Invalid{"Missing search key"};
   while (!parser.at_end()) {
     SearchKey key;
-    if (!parser.key(key, 0)) return Invalid{parser.error()};
+    if (!parser.key(key, 0)) {
+      if (parser.bad_charset()) return BadCharset{};
+      return Invalid{parser.error()};
+    }
     request.key.children.push_back(std::move(key));
   }
   request.uses_modseq = uses_modseq(request.key);

@@ -94,6 +94,10 @@ std::optional<uint64_t> parse_number(std::string_view text, uint64_t max) {
 
 std::optional<SequenceSet> parse_sequence_set(std::string_view text) {
   SequenceSet set;
+  if (text == "$") {
+    set.saved_result = true;
+    return set;
+  }
   if (text.empty()) return std::nullopt;
   size_t start = 0;
   for (;;) {

@@ -111,6 +111,7 @@ TEST_CASE("sequence sets") {
   CHECK(resolve(*parse_sequence_set("20:*"), 10) == Intervals{{10, 20}});
   CHECK(resolve(*parse_sequence_set("*"), 0).empty());
   CHECK(resolve(*parse_sequence_set("1:2,2:4,6"), 10) == Intervals{{1, 4}, {6, 6}});
+  CHECK(parse_sequence_set("$")->saved_result);
   CHECK_FALSE(parse_sequence_set("0"));
   CHECK_FALSE(parse_sequence_set("1:"));
   CHECK_FALSE(parse_sequence_set("1,,2"));
@@ -169,17 +170,21 @@ TEST_CASE("search programs") {
   CHECK(keys[8].type == SearchKey::Type::kModSeq);
   CHECK(keys[8].number == 7);
 
+  c = parse_ok("a SEARCH RETURN (SAVE) $\r\n");
+  req = ok<SearchRequest>(parse_search(c.args));
+  CHECK(req.returns == kReturnSave);
+  CHECK(req.key.children[0].set.saved_result);
   c = parse_ok("a SEARCH RETURN () ALL\r\n");
   CHECK(ok<SearchRequest>(parse_search(c.args)).returns == kReturnAll);
 
   c = parse_ok("a SEARCH CHARSET ISO-8859-1 SUBJECT {5}\r\nFr\xf6sc\r\n");
   CHECK(ok<SearchRequest>(parse_search(c.args)).key.children[0].text == "Fr\xc3\xb6sc");
 
-  c = parse_ok("a SEARCH CHARSET KOI8-R ALL\r\n");
+  c = parse_ok("a SEARCH CHARSET X-NO-SUCH-CHARSET ALL\r\n");
   CHECK(std::holds_alternative<BadCharset>(parse_search(c.args)));
   for (const char* bad :
        {"a SEARCH\r\n", "a SEARCH FOO\r\n", "a SEARCH OR SEEN\r\n", "a SEARCH SINCE yesterday\r\n",
-        "a SEARCH ()\r\n", "a SEARCH LARGER x\r\n", "a SEARCH RETURN (SAVE) ALL\r\n"}) {
+        "a SEARCH ()\r\n", "a SEARCH LARGER x\r\n", "a SEARCH RETURN (FOO) ALL\r\n"}) {
     INFO(bad);
     c = parse_ok(bad);
     CHECK(std::holds_alternative<Invalid>(parse_search(c.args)));

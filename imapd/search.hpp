@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Evaluating a SEARCH program (RFC 9051 §6.4.4) against the messages of a mailbox. Flags,
+// dates, sizes and sets come from the entry; header, body and text keys read the message
+// from the store only when a key needs them, and compare decoded text (RFC 2047 words,
+// transfer encodings and charsets undone) without regard to case, as Dovecot does.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "imapd/arguments.hpp"
+#include "libmailstore/mime/structure.hpp"
+#include "libmailstore/store.hpp"
+
+namespace chapar::imap {
+
+// What sequence and UID sets in the program refer to.
+struct SearchScope {
+  uint32_t exists = 0;
+  store::Uid last_uid = 0;
+  std::vector<store::Uid> saved_result;  // "$"
+};
+
+class SearchMatcher {
+ public:
+  SearchMatcher(store::Store& store, const SearchKey& key, SearchScope scope);
+
+  // Whether message `seq` with `entry` matches. When its content cannot be read, the answer
+  // is false and error() says why.
+  bool matches(uint32_t seq, const store::Entry& entry);
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  struct Field {
+    std::string name;
+    std::string raw;     // unfolded value as written
+    std::string folded;  // decoded and case-folded, for comparisons
+  };
+  // What has been read of the current message.
+  struct Message {
+    const store::Entry* entry = nullptr;
+    uint32_t seq = 0;
+    std::optional<mime::MessageStructure> structure;
+    std::optional<std::vector<Field>> headers;
+    std::optional<std::string> body;  // decoded text of the body parts, case-folded
+    std::optional<int64_t> sent_day;
+  };
+
+  bool eval(const SearchKey& key, Message& m);
+  void prepare_sets(const SearchKey& key);
+  const mime::MessageStructure* structure(Message& m);
+  const std::vector<Field>* headers(Message& m);
+  // The key's search string, case-folded once.
+  const std::string& needle(const SearchKey& key);
+  const std::string* body(Message& m);
+  int64_t sent_day(Message& m);
+
+  store::Store& store_;
+  const SearchKey& key_;
+  SearchScope scope_;
+  std::map<const SearchKey*, Intervals> sets_;
+  std::map<const SearchKey*, std::string> needles_;
+  std::optional<Error> error_;
+};
+
+// Lower-cases UTF-8 text for comparisons (ASCII, Latin-1, Latin Extended-A, Greek and
+// Cyrillic), leaving invalid sequences as they are.
+std::string fold_case(std::string_view text);
+
+}  // namespace chapar::imap

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// A real store with a domain, two accounts and a few messages, copied fresh for every run of
+// a scripted conversation, and the factory that builds IMAP sessions on it.
+#pragma once
+
+#include <crypt.h>
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/auth/throttle.hpp"
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "imapd/mailbox_watch.hpp"
+#include "imapd/session.hpp"
+#include "libmailstore/store.hpp"
+#include "tests/support/session_host.hpp"
+#include "tests/support/test_dir.hpp"
+
+namespace chapar::imap::test {
+
+inline constexpr const char* kPassword = "secret";
+inline constexpr const char* kAlice = "alice@example.org";  // INBOX holds kMessages
+inline constexpr const char* kBob = "bob@example.org";      // empty mailboxes
+
+// 2024-03-01 12:00:00 UTC, the TestHost's clock.
+inline constexpr int64_t kNow = 1709294400;
+
+inline const std::vector<std::string> kMessages = {
+    "From: Bob <bob@example.net>\r\nTo: alice@example.org\r\nSubject: one\r\n"
+    "Date: Fri, 1 Mar 2024 10:00:00 +0000\r\nMessage-ID: <1@example.net>\r\n\r\nHello Alice.\r\n",
+    "From: Carol <carol@example.net>\r\nTo: alice@example.org\r\nSubject: two\r\n"
+    "Date: Sat, 2 Mar 2024 10:00:00 +0100\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+    "--b\r\nContent-Type: text/plain\r\n\r\nfirst part\r\n"
+    "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    "AAEC\r\n--b--\r\n",
+    "From: bob@example.net\r\nTo: alice@example.org\r\nSubject: three\r\n\r\nline 1\r\nline 2\r\n",
+};
+
+inline const std::string kGreeting =
+    "S: * OK [CAPABILITY IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE STARTTLS "
+    "AUTH=PLAIN AUTH=LOGIN] Chapar IMAP ready.\n";
+inline const std::string kAuthCapabilities =
+    "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN "
+    "LIST-EXTENDED LIST-STATUS SPECIAL-USE MOVE CONDSTORE QRESYNC ESEARCH SEARCHRES BINARY "
+    "MULTIAPPEND UTF8=ACCEPT STATUS=SIZE APPENDLIMIT=52428800";
+// The greeting and a login as alice with tag "l".
+inline const std::string kLogin = kGreeting + "C: l LOGIN alice@example.org secret\n" +
+                                  "S: l OK [CAPABILITY " + kAuthCapabilities + "] Logged in.\n";
+
+// SHA-256 crypt with the fewest rounds: the same verification path as yescrypt, fast enough
+// to log in a few hundred times per script.
+inline std::string quick_hash(const char* password) {
+  struct crypt_data data {};
+  const char* hash = crypt_r(password, "$5$rounds=1000$chapartestsalt$", &data);
+  REQUIRE(hash != nullptr);
+  REQUIRE(hash[0] == '$');
+  return hash;
+}
+
+struct ImapFixture {
+  chapar::test::TestDir dir;
+  config::Config config;
+  std::unique_ptr<auth::LoginThrottle> throttle;
+  std::unique_ptr<store::Store> store;
+  MailboxWatch watch;
+
+  ImapFixture() {
+    log::set_level(log::Level::kWarning);
+    config.server.hostname = "mail.example.org";
+    config.auth.failure_delay = std::chrono::milliseconds(100);
+    config.auth.max_failure_delay = std::chrono::milliseconds(400);
+    make_template();
+    reset();
+  }
+
+  ~ImapFixture() {
+    store.reset();
+    throttle.reset();
+  }
+
+  std::filesystem::path template_dir() const { return dir / "template"; }
+  std::filesystem::path data_dir() const { return dir / "data"; }
+
+  void make_template() {
+    auto opened = store::Store::open(store::StoreOptions{template_dir(), true});
+    REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
+    store::Store& s = **opened;
+    std::string hash = quick_hash(kPassword);
+    REQUIRE(s.add_domain_sync("example.org").has_value());
+    auto alice = s.add_account_sync(kAlice, hash);
+    REQUIRE(alice.has_value());
+    REQUIRE(s.add_account_sync(kBob, hash).has_value());
+    for (const std::string& message : kMessages) deliver(s, *alice, message);
+  }
+
+  static void deliver(store::Store& s, store::AccountId account, std::string content) {
+    auto prepared = store::Store::prepare(store::Spool::from_string(std::move(content)));
+    REQUIRE(prepared.has_value());
+    store::Delivery delivery;
+    delivery.message = std::move(*prepared);
+    delivery.sender = "a@example.net";
+    delivery.local = {account};
+    delivery.internal_date = kNow;
+    REQUIRE(s.deliver_sync(std::move(delivery)).has_value());
+  }
+
+  // Delivers to alice's INBOX through this fixture's store, as chapar-smtpd would.
+  void deliver_to_alice(std::string content) {
+    auto alice = store->find_account(kAlice);
+    REQUIRE(alice.has_value());
+    deliver(*store, alice->id, std::move(content));
+  }
+
+  store::Mailbox mailbox(const char* account, const char* name) {
+    auto a = store->find_account(account);
+    REQUIRE(a.has_value());
+    auto m = store->find_mailbox(a->id, name);
+    REQUIRE(m.has_value());
+    return *m;
+  }
+
+  // A fresh copy of the template store, so that every run of a script sees the same state.
+  void reset() {
+    store.reset();
+    throttle.reset();
+    std::filesystem::remove_all(data_dir());
+    std::filesystem::create_directories(data_dir());
+    for (const char* name : {"chapar.db", "chapar.db-wal"}) {
+      if (std::filesystem::exists(template_dir() / name)) {
+        std::filesystem::copy_file(template_dir() / name, data_dir() / name);
+      }
+    }
+    auto opened = store::Store::open(store::StoreOptions{data_dir(), false});
+    REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
+    store = std::move(*opened);
+    auto opened_throttle = auth::LoginThrottle::open(data_dir(), config.auth);
+    REQUIRE(opened_throttle.has_value());
+    throttle = std::move(*opened_throttle);
+  }
+
+  net::SessionFactory factory() {
+    return [this](net::SessionHost& host) {
+      return std::make_unique<Session>(host, Services{config, *store, *throttle, watch});
+    };
+  }
+
+  // Replays a script whole and split at every byte, each run on a fresh store.
+  void replay(const std::string& script, chapar::test::TestHost::Options options = {}) {
+    chapar::test::replay(
+        factory(), script, [options] { return options; }, [this] { reset(); });
+  }
+
+  // Plays a script once, step by step, on the current store.
+  void converse(chapar::test::TestHost& host, const std::string& script) {
+    chapar::test::Script parsed = chapar::test::Script::parse(script);
+    for (const auto& step : parsed.steps) {
+      host.feed(step.client);
+      CHECK_MESSAGE(host.take_output() == step.server, "after client input: " << step.client);
+    }
+  }
+
+  // A session on the current store, greeted; the greeting is taken from its output.
+  std::unique_ptr<chapar::test::TestHost> open(chapar::test::TestHost::Options options = {}) {
+    auto host = std::make_unique<chapar::test::TestHost>(options);
+    host->open(factory());
+    host->take_output();
+    return host;
+  }
+
+  // Plays a script from a fresh session, step by step.
+  void play(const std::string& script, chapar::test::TestHost::Options options = {}) {
+    chapar::test::TestHost host(options);
+    host.open(factory());
+    converse(host, script);
+  }
+};
+
+}  // namespace chapar::imap::test
