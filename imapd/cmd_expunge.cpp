@@ -20,7 +20,8 @@ void Session::cmd_expunge(Command& command) {
         !(set = parse_sequence_set(command.args[0].value))) {
       return finish_bad("UID EXPUNGE takes a UID set.");
     }
-    for (uint32_t seq : *view_->resolve(*set, true)) uids.push_back(view_->uid(seq));
+    std::optional<std::vector<uint32_t>> seqs = view_->resolve(*set, true);
+    for (uint32_t seq : *seqs) uids.push_back(view_->uid(seq));
     if (uids.empty()) return finish_ok("Expunge completed.");
   } else if (!command.args.empty()) {
     return finish_bad("EXPUNGE takes no arguments.");

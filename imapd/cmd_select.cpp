@@ -11,6 +11,9 @@
 namespace chapar::imap {
 
 void Session::enable_condstore() {
+  // RFC 7162 §3.1: the first CONDSTORE enabling command with a mailbox selected tells the
+  // mailbox's HIGHESTMODSEQ (as far as this session has reported changes).
+  if (!condstore_ && view_) untagged(fmt::format("OK [HIGHESTMODSEQ {}] Highest.", view_->modseq));
   condstore_ = true;
 }
 

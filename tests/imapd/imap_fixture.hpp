@@ -149,10 +149,12 @@ struct ImapFixture {
     };
   }
 
-  // Replays a script whole and split at every byte, each run on a fresh store.
+  // Replays a script whole and split at every byte, each run on a fresh store; leaves a
+  // fresh store behind.
   void replay(const std::string& script, chapar::test::TestHost::Options options = {}) {
     chapar::test::replay(
         factory(), script, [options] { return options; }, [this] { reset(); });
+    reset();
   }
 
   // Plays a script once, step by step, on the current store.
