@@ -166,8 +166,8 @@ class Session : public net::ProtocolSession {
   void cmd_data(std::string_view args);
   void cmd_bdat(std::string_view args);
   void refuse_chunk(std::string_view args, const Rejection& rejection);
-  // Creates the spool with the trace header fields; answers 451 itself on failure.
-  bool start_content();
+  // Creates the spool and writes the trace header fields into it.
+  Status start_content();
   void end_of_data();
   void end_of_chunk();
   void commit();

@@ -155,7 +155,10 @@ void Session::cmd_data(std::string_view args) {
     reply(kBadSequence503, "Error: BODY=BINARYMIME requires BDAT");
     return;
   }
-  if (!start_content()) return;
+  if (Status started = start_content(); !started) {
+    fail_transaction(kLocalError451, "Error: local error, try again later");
+    return;
+  }
   const config::Smtpd& smtpd = services_.config.smtpd;
   txn_.data.emplace(txn_.spool, DataReader::Limits{smtpd.max_message_size, smtpd.max_line_length},
                     !last_line_bare_lf_);
@@ -172,11 +175,11 @@ void Session::cmd_bdat(std::string_view args) {
   }
   const BdatCommand& bdat = std::get<BdatCommand>(parsed);
   if (phase_ == kRecipient) {
-    if (!start_content()) {
-      discard_.emplace(nullptr, 0);
-      discard_->start_chunk(bdat.size);
-      discard_reply_ = Rejection{kLocalError451, "Error: local error, try again later"};
-      mode_ = Mode::kChunk;
+    if (Status started = start_content(); !started) {
+      // RFC 3030 §2: the chunk is read before the failure is answered.
+      reset_transaction();
+      phase_ = kGreeted;
+      refuse_chunk(args, Rejection{kLocalError451, "Error: local error, try again later"});
       return;
     }
     txn_.chunks.emplace(txn_.spool, services_.config.smtpd.max_message_size);
@@ -201,7 +204,7 @@ void Session::refuse_chunk(std::string_view args, const Rejection& rejection) {
   mode_ = Mode::kChunk;
 }
 
-bool Session::start_content() {
+Status Session::start_content() {
   txn_.spool = std::make_shared<store::Spool>(services_.store.temp_dir());
   TraceInfo trace;
   trace.hostname = services_.config.server.hostname;
@@ -214,12 +217,8 @@ bool Session::start_content() {
   if (txn_.recipients.size() == 1) trace.recipient = txn_.recipients.front();
   trace.time = std::chrono::system_clock::to_time_t(host_.now());
   Status written = txn_.spool->append(trace_header_fields(trace));
-  if (!written) {
-    host_.logger().error("spool_failed", {{"error", written.error().message}});
-    fail_transaction(kLocalError451, "Error: local error, try again later");
-    return false;
-  }
-  return true;
+  if (!written) host_.logger().error("spool_failed", {{"error", written.error().message}});
+  return written;
 }
 
 void Session::end_of_data() {

@@ -339,6 +339,33 @@ TEST_CASE_FIXTURE(SmtpFixture, "SMTPUTF8: a UTF-8 recipient reaches the right ac
         "e\r\n");
 }
 
+TEST_CASE_FIXTURE(SmtpFixture, "a large message is parsed off the loop and stored whole") {
+  config.smtpd.max_message_size = 1 << 20;
+  std::string body;
+  for (int i = 0; body.size() < 3 * Session::kPrepareInlineLimit / 2; ++i) {
+    body +=
+        "line " + std::to_string(i) + " " + std::string(static_cast<size_t>(i % 97), 'z') + "\r\n";
+  }
+  std::string sent = "Subject: large\r\n\r\n" + body;
+  CHECK(converse("HELO c\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<bob@example.org>\r\n"
+                 "DATA\r\n" +
+                     sent +
+                     ".\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<alice@example.org>\r\n"
+                     "BDAT " +
+                     std::to_string(sent.size()) + " LAST\r\n" + sent,
+                 connection("smtp"))
+            .ends_with("250 2.0.0 Ok: queued as 1\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+                       "250 2.0.0 Ok: queued as 2\r\n"));
+  std::vector<std::string> bob = inbox(kBob);
+  REQUIRE(bob.size() == 1);
+  bool same = without_trace(bob[0]) == sent;
+  CHECK(same);
+  std::vector<std::string> alice = inbox(kAlice);
+  REQUIRE(alice.size() == 1);
+  same = without_trace(alice[0]) == sent;
+  CHECK(same);
+}
+
 TEST_CASE_FIXTURE(SmtpFixture, "REQUIRETLS only over TLS") {
   replay(std::string(kGreeting) +
              "C: HELO c\n"
