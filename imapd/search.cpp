@@ -173,27 +173,22 @@ const std::string* SearchMatcher::body(Message& m) {
       error_ = content.error();
       return nullptr;
     }
-    // The text of every leaf part; an encapsulated message's header counts as text of the
-    // message that carries it.
+    // The text of every text part and of every message part that is not parsed further
+    // (message/partial, an encoded message/global), decoded. Other parts (images,
+    // multiparts without parts) and the headers of parsed encapsulated messages are not
+    // searched as body text, as Dovecot does not search them.
     std::string text;
-    auto walk = [&](auto&& self, const mime::Part& part, bool top) -> void {
-      if (part.is_multipart()) {
-        for (const mime::Part& child : part.children) self(self, child, false);
+    auto walk = [&](auto&& self, const mime::Part& part) -> void {
+      if (!part.children.empty()) {
+        for (const mime::Part& child : part.children) self(self, child);
         return;
       }
-      if (part.is_message() && !part.children.empty()) {
-        const mime::Part& inner = part.children.front();
-        text += mime::decode_header_value(std::string_view(*content).substr(
-            std::min<size_t>(inner.offset, content->size()), inner.header_size));
-        text.push_back('\n');
-        self(self, inner, false);
-        return;
-      }
-      (void)top;
+      const bool message = part.type && mime::iequals(*part.type, "message");
+      if ((part.flags & mime::kPartText) == 0 && !message) return;
       text += mime::part_text_utf8(*content, part);
       text.push_back('\n');
     };
-    walk(walk, s->root, true);
+    walk(walk, s->root);
     m.body = fold_case(text);
   }
   return &*m.body;
