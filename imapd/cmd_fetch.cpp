@@ -103,9 +103,11 @@ void Session::pump_fetch() {
       }
       return finish_no(job->failure_code(), job->failure_text());
     }
-    // RFC 9051 §7.1: messages expunged by another session cannot be fetched any more.
+    // RFC 9051 §7.1: messages expunged by another session have nothing left to fetch; the
+    // client learns why, and of the expunges at its next command that allows them. (UID
+    // FETCH reports the expunges before its own completion.)
     if (job->missing() > 0 && !uid_command()) {
-      return finish_no(code::kExpungeIssued, "Some of the requested messages no longer exist.");
+      return finish("OK", code::kExpungeIssued, "Some messages were already expunged.");
     }
     return finish_ok("Fetch completed.");
   }
