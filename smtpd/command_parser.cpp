@@ -375,29 +375,6 @@ std::optional<std::string_view> strip_keyword(std::string_view args, std::string
 
 }  // namespace
 
-LineScan scan_line(std::string_view input, size_t max_length) {
-  LineScan out;
-  size_t lf = input.find('\n');
-  if (lf == std::string_view::npos) {
-    // A complete line would be at least input.size() + 1 octets long.
-    if (input.size() >= max_length) {
-      out.kind = LineScan::Kind::kTooLong;
-      out.consumed = input.size();
-    }
-    return out;
-  }
-  out.consumed = lf + 1;
-  out.crlf = lf > 0 && input[lf - 1] == '\r';
-  size_t length = out.crlf ? lf + 1 : lf + 2;
-  if (length > max_length) {
-    out.kind = LineScan::Kind::kTooLong;
-    return out;
-  }
-  out.kind = LineScan::Kind::kLine;
-  out.line = input.substr(0, out.crlf ? lf - 1 : lf);
-  return out;
-}
-
 CommandLine split_command(std::string_view line) {
   size_t space = line.find(' ');
   if (space == std::string_view::npos) return CommandLine{line, {}};

@@ -19,24 +19,6 @@ namespace chapar::smtp {
 template <typename T>
 using Parsed = std::variant<T, Rejection>;
 
-// One line taken from the front of a buffer of input.
-struct LineScan {
-  enum class Kind {
-    kIncomplete,  // no line end yet and still within the limit: wait for more input
-    kLine,        // `line` holds a complete line
-    kTooLong,     // longer than the limit; `consumed` bytes are to be dropped (all of them
-                  // when the line end has not arrived yet: keep dropping through the next LF)
-  };
-  Kind kind = Kind::kIncomplete;
-  std::string_view line;  // without its terminator
-  size_t consumed = 0;    // bytes of input the line took, terminator included
-  bool crlf = false;      // ended in CR LF rather than a bare LF
-};
-
-// Finds the first line in `input`. A line ends at LF; a CR right before it belongs to the
-// terminator. `max_length` counts the terminator as two octets (RFC 5321 §4.5.3.1.4).
-LineScan scan_line(std::string_view input, size_t max_length);
-
 // A command line split at the first space: "MAIL FROM:<a@b>" gives "MAIL" and "FROM:<a@b>".
 struct CommandLine {
   std::string_view verb;

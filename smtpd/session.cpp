@@ -10,7 +10,7 @@ namespace chapar::smtp {
 
 // The command table: phases and flags are checked once, in dispatch(), before the handler.
 // RFC 5321 §4.1.4: NOOP, HELP, VRFY and RSET work before EHLO; MAIL only after it.
-const Session::Command Session::kCommands[] = {
+constexpr Session::Command Session::kCommands[] = {
     {"EHLO", kAnyPhase, 0, &Session::cmd_ehlo, ""},
     {"HELO", kAnyPhase, 0, &Session::cmd_helo, ""},
     {"MAIL", kGreeted, kTransaction, &Session::cmd_mail, "Error: nested MAIL command"},

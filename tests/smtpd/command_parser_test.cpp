@@ -31,38 +31,6 @@ std::string rejected(const Parsed<T>& parsed) {
 
 }  // namespace
 
-TEST_CASE("scan_line finds lines ended by CRLF or a bare LF") {
-  LineScan a = scan_line("NOOP\r\nQUIT\r\n", 1000);
-  CHECK(a.kind == LineScan::Kind::kLine);
-  CHECK(a.line == "NOOP");
-  CHECK(a.consumed == 6);
-  CHECK(a.crlf);
-
-  LineScan b = scan_line("NOOP\nrest", 1000);
-  CHECK(b.kind == LineScan::Kind::kLine);
-  CHECK(b.line == "NOOP");
-  CHECK(b.consumed == 5);
-  CHECK_FALSE(b.crlf);
-
-  CHECK(scan_line("NOOP\r", 1000).kind == LineScan::Kind::kIncomplete);
-  CHECK(scan_line("", 1000).kind == LineScan::Kind::kIncomplete);
-  // A CR alone inside a line is part of it.
-  CHECK(scan_line("a\rb\r\n", 1000).line == "a\rb");
-}
-
-TEST_CASE("scan_line limits the length including the CRLF") {
-  CHECK(scan_line("12345678\r\n", 10).kind == LineScan::Kind::kLine);
-  CHECK(scan_line("123456789\r\n", 10).kind == LineScan::Kind::kTooLong);
-  CHECK(scan_line("123456789\r\n", 10).consumed == 11);
-  // A bare LF counts as the two octets it stands for.
-  CHECK(scan_line("12345678\n", 10).kind == LineScan::Kind::kLine);
-  CHECK(scan_line("123456789\n", 10).kind == LineScan::Kind::kTooLong);
-  // Without a line end: too long as soon as no line of this length could fit.
-  CHECK(scan_line("123456789", 10).kind == LineScan::Kind::kIncomplete);
-  CHECK(scan_line("123456789\r", 10).kind == LineScan::Kind::kTooLong);
-  CHECK(scan_line("1234567890", 10).consumed == 10);
-}
-
 TEST_CASE("split_command separates the verb") {
   CHECK(split_command("MAIL FROM:<a@b>").verb == "MAIL");
   CHECK(split_command("MAIL FROM:<a@b>").args == "FROM:<a@b>");
