@@ -25,9 +25,10 @@ struct OptionSpec {
 
 // Every option of every command; which command accepts which is in the command table.
 inline constexpr OptionSpec kOptions[] = {
-    {"config", true, "FILE"},   {"dir", true, "DIR"},     {"domain", true, "DOMAIN"},
-    {"hostname", true, "NAME"}, {"port-base", true, "N"}, {"password-stdin", false, ""},
-    {"quota", true, "BYTES"},   {"help", false, ""},
+    {"config", true, "FILE"},           {"dir", true, "DIR"},     {"domain", true, "DOMAIN"},
+    {"hostname", true, "NAME"},         {"port-base", true, "N"}, {"password-stdin", false, ""},
+    {"quota", true, "BYTES"},           {"help", false, ""},      {"selector", true, "NAME"},
+    {"algorithm", true, "rsa|ed25519"},
 };
 
 const OptionSpec* find_option(std::string_view name);

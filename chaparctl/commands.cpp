@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include "chaparctl/check.hpp"
+#include "chaparctl/dkim.hpp"
 #include "chaparctl/exit_codes.hpp"
 #include "chaparctl/handlers.hpp"
+#include "chaparctl/queue.hpp"
 #include "chaparctl/quickstart.hpp"
 
 namespace chapar::ctl {
@@ -46,6 +48,15 @@ constexpr Command kCommands[] = {
   {"alias", "remove", "SOURCE", 1, 1, "", "", Needs::kStore, cmd_alias_remove, "delete an alias"},
   {"mailbox", "list", "ADDRESS", 1, 1, "", "", Needs::kStore, cmd_mailbox_list,
    "list an account's mailboxes with their message counts"},
+  {"queue", "list", "", 0, 0, "", "", Needs::kStore, cmd_queue_list, "list the outbound queue"},
+  {"queue", "show", "ID", 1, 1, "", "", Needs::kStore, cmd_queue_show,
+   "show a queue entry with each recipient's state and last error"},
+  {"queue", "retry", "ID|all", 1, 1, "", "", Needs::kStore, cmd_queue_retry,
+   "try a queue entry (or every one) again now"},
+  {"queue", "delete", "ID", 1, 1, "", "", Needs::kStore, cmd_queue_delete,
+   "remove a queue entry without delivering or reporting it"},
+  {"dkim", "generate", "", 0, 0, "domain selector algorithm", "domain", Needs::kStore,
+   cmd_dkim_generate, "make a DKIM key for DOMAIN (rsa or ed25519) and print its DNS record"},
   {"stats", "", "", 0, 0, "", "", Needs::kStore, cmd_stats, "count domains, accounts, messages, queue"},
   {"quickstart", "", "", 0, 0, "domain hostname", "domain", Needs::kConfig, cmd_quickstart,
    "set up mail for DOMAIN on this host and print the DNS records to publish"},

@@ -5,6 +5,7 @@
 #include "common/auth/throttle.hpp"
 #include "common/daemon.hpp"
 #include "libmailstore/store.hpp"
+#include "smtpd/outbound/runner.hpp"
 #include "smtpd/session.hpp"
 
 namespace {
@@ -13,6 +14,7 @@ namespace {
 struct Shared {
   std::unique_ptr<chapar::store::Store> store;
   std::unique_ptr<chapar::auth::LoginThrottle> throttle;
+  std::shared_ptr<chapar::smtp::outbound::QueueRunner> queue;  // delivers the outbound queue
 };
 
 chapar::Result<chapar::net::SessionFactory> setup(chapar::DaemonContext& context) {
@@ -22,7 +24,10 @@ chapar::Result<chapar::net::SessionFactory> setup(chapar::DaemonContext& context
   if (!store) return Unexpected{store.error()};
   auto throttle = auth::LoginThrottle::open(config.store.data_dir, config.auth);
   if (!throttle) return Unexpected{throttle.error()};
-  auto shared = std::make_shared<Shared>(Shared{std::move(*store), std::move(*throttle)});
+  auto shared = std::make_shared<Shared>(Shared{std::move(*store), std::move(*throttle), nullptr});
+  auto queue = smtp::outbound::start_queue_runner(context, *shared->store);
+  if (!queue) return Unexpected{queue.error()};
+  shared->queue = std::move(*queue);
   return net::SessionFactory([shared, &config](net::SessionHost& host) {
     return std::make_unique<smtp::Session>(
         host, smtp::Services{config, *shared->store, *shared->throttle});
