@@ -202,6 +202,8 @@ class Sink:
         self.events = events if events is not None else []
         self.received = []
         self.attempts = {}
+        self.active = 0  # connections open now, and the most at once
+        self.most_active = 0
         self.lock = threading.Lock()
         self.controller = _Controller(self, hostname=address, port=port,
                                       server_hostname="sink." + address, **smtp_options)
@@ -254,12 +256,22 @@ if aiosmtpd is not None:
             sink = self.sink
             original = server.connection_made
 
+            original_lost = server.connection_lost
+
             def connection_made(transport):
                 with sink.lock:
                     sink.events.append("{} connect".format(sink.address))
+                    sink.active += 1
+                    sink.most_active = max(sink.most_active, sink.active)
                 return original(transport)
 
+            def connection_lost(error):
+                with sink.lock:
+                    sink.active -= 1
+                return original_lost(error)
+
             server.connection_made = connection_made
+            server.connection_lost = connection_lost
             return server
 
         def _trigger_server(self):
@@ -268,6 +280,7 @@ if aiosmtpd is not None:
             with self.sink.lock:
                 self.sink.events[:] = [e for e in self.sink.events if e != "{} connect".format(
                     self.sink.address)]
+                self.sink.most_active = 0
 
 
 # --- Chapar ------------------------------------------------------------------------------
@@ -456,6 +469,22 @@ class MxRoutingTest(OutboundCase):
 
 
 @NEEDS_AIOSMTPD
+class ConcurrencyTest(OutboundCase):
+    def test_connections_per_destination_stay_within_the_limit(self):
+        port = free_port(["127.0.0.2"])
+        slow = self.sink("127.0.0.2", port, data_delay=0.2)
+        self.dns.add("remote.test", mx=[(10, "mx.remote.test")])
+        self.dns.add("mx.remote.test", a=["127.0.0.2"])
+        local = self.chapar(extra_config=outbound_config(
+            self.dns, port, "max_per_destination = 2\nmax_concurrent_deliveries = 10\n"))
+        local.start("smtpd")
+        for n in range(8):
+            submit(local, "alice@example.test", ["p{}@remote.test".format(n)], "{}\r\n".format(n))
+        wait_for(lambda: len(slow.messages()) == 8, 60, "eight messages")
+        self.assertLessEqual(slow.most_active, 2)
+
+
+@NEEDS_AIOSMTPD
 class RetryAndBounceTest(OutboundCase):
     def setUp(self):
         super().setUp()
@@ -558,7 +587,7 @@ class RetryAndBounceTest(OutboundCase):
 
     def test_delay_warning_once_then_give_up(self):
         self.sink("127.0.0.2", self.port, rcpt=lambda address, attempt: "451 4.4.5 busy")
-        local = self.local(FAST_QUEUE + "warn_after_seconds = 1\ngive_up_after_seconds = 6\n")
+        local = self.local(FAST_QUEUE + "warn_after_seconds = 1\ngive_up_after_seconds = 8\n")
         submit(local, "alice@example.test", ["slow@remote.test"], "eventually\r\n")
         reports = wait_for(lambda: [m for m in pop3_messages(local, "alice")
                                     if delivery_status(m)[1]["action"] == "failed"],
