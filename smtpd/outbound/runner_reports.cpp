@@ -75,6 +75,10 @@ void QueueRunner::send_next_report(store::QueueId id) {
         auto recipient = store_.resolve_recipient(to);
         if (recipient && recipient->kind == store::Recipient::Kind::kLocal) {
           delivery.local.push_back(recipient->account);
+        } else if (recipient && recipient->kind == store::Recipient::Kind::kUnknown) {
+          // A sender in a local domain without an account (removed since): nowhere to go.
+          return report_sent(
+              id, fail(Errc::kNotFound, fmt::format("no account for the sender {} any more", to)));
         } else {
           delivery.remote.push_back(store::QueueRecipient{to, "NEVER", ""});
         }
