@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Whole IMAP conversations against the real store (a fresh copy for every input): LOGIN and
+// AUTHENTICATE, STARTTLS, mailbox commands, SELECT with CONDSTORE/QRESYNC, FETCH of every
+// attribute, SEARCH, STORE, COPY/MOVE, EXPUNGE, APPEND with literals, IDLE, timeouts and
+// shutdown at any point.
+#include <cstdint>
+#include <memory>
+
+#include "imapd/mailbox_watch.hpp"
+#include "imapd/session.hpp"
+#include "tests/fuzz/fuzz_host.hpp"
+#include "tests/fuzz/fuzz_store.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace chapar;
+  static fuzz::FuzzStore fixture;
+  fixture.reset();
+  imap::MailboxWatch watch;
+  net::SessionFactory factory =
+      [&watch](net::SessionHost& host) -> std::unique_ptr<net::ProtocolSession> {
+    return std::make_unique<imap::Session>(
+        host, imap::Services{fixture.config(), fixture.store(), fixture.throttle(), watch});
+  };
+  fuzz::drive(factory, "imap", "imaps", data, size);
+  return 0;
+}
