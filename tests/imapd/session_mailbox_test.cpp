@@ -24,6 +24,7 @@ S: a OK List completed.
 
 TEST_CASE("imap: LIST patterns, the separator, extended options") {
   ImapFixture f;
+  f.reset();
   f.play(kLogin + R"(C: a LIST "" ""
 S: * LIST (\Noselect) "/" ""
 S: a OK List completed.
@@ -70,6 +71,7 @@ S: h BAD Unknown LIST selection option.
 
 TEST_CASE("imap: subscriptions, LIST (SUBSCRIBED RECURSIVEMATCH) and LSUB") {
   ImapFixture f;
+  f.reset();
   f.play(kLogin + R"(C: a CREATE Lists/chapar
 S: a OK Create completed.
 C: b SUBSCRIBE Lists/chapar
@@ -101,7 +103,8 @@ S: h OK Lsub completed.
 
 TEST_CASE("imap: CREATE, RENAME, DELETE and their refusals") {
   ImapFixture f;
-  f.replay(kLogin + R"(C: a CREATE x
+  f.reset();
+  f.play(kLogin + R"(C: a CREATE x
 S: a OK Create completed.
 C: b CREATE x
 S: b NO [ALREADYEXISTS] Mailbox already exists.
@@ -112,6 +115,7 @@ S: d NO [NONEXISTENT] Mailbox doesn't exist.
 C: e DELETE y
 S: e OK Delete completed.
 )");
+  f.reset();
   f.play(kLogin + R"(C: a CREATE inbox
 S: a NO [ALREADYEXISTS] Mailbox already exists.
 C: b DELETE INBOX
@@ -136,6 +140,7 @@ S: h OK List completed.
 
 TEST_CASE("imap: renaming INBOX moves its messages and leaves it empty") {
   ImapFixture f;
+  f.reset();
   f.play(kLogin + R"(C: a RENAME INBOX Old
 S: a OK Rename completed.
 C: b STATUS INBOX (MESSAGES UIDNEXT)
@@ -150,7 +155,8 @@ S: c OK Status completed.
 TEST_CASE("imap: NAMESPACE, STATUS and ENABLE") {
   ImapFixture f;
   store::Mailbox inbox = f.mailbox(kAlice, "INBOX");
-  f.replay(kLogin + fmt::format(R"(C: a NAMESPACE
+  f.reset();
+  f.play(kLogin + fmt::format(R"(C: a NAMESPACE
 S: * NAMESPACE (("" "/")) NIL NIL
 S: a OK Namespace completed.
 C: b STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN DELETED HIGHESTMODSEQ)
@@ -159,7 +165,8 @@ S: b OK Status completed.
 C: c STATUS Nope (MESSAGES)
 S: c NO [NONEXISTENT] Mailbox doesn't exist.
 )",
-                                inbox.uidvalidity, inbox.highest_modseq));
+                              inbox.uidvalidity, inbox.highest_modseq));
+  f.reset();
   f.play(kLogin + R"(C: a ENABLE CONDSTORE X-UNKNOWN
 S: * ENABLED CONDSTORE
 S: a OK Enabled.

@@ -35,6 +35,7 @@ TEST_CASE("imap: SELECT, EXAMINE, UNSELECT, CLOSE") {
   f.replay(kLogin + select_inbox(f) + R"(C: u UNSELECT
 S: u OK Unselect completed.
 )");
+  f.reset();
   f.play(kLogin + select_inbox(f, "EXAMINE", "OK [READ-ONLY] Examine completed.") +
          R"(C: a STORE 1 +FLAGS (\Deleted)
 S: a NO Mailbox is read-only.
@@ -47,6 +48,7 @@ C: d FETCH 1 FLAGS
 S: d BAD No mailbox selected.
 )");
   // CLOSE expunges silently.
+  f.reset();
   f.play(kLogin + select_inbox(f) + R"(C: a STORE 2 +FLAGS.SILENT (\Deleted)
 S: a OK Store completed.
 C: b CLOSE
@@ -60,6 +62,7 @@ S: c OK Status completed.
 TEST_CASE("imap: SELECT as an IMAP4rev2 client, with CONDSTORE") {
   ImapFixture f;
   store::Mailbox inbox = f.mailbox(kAlice, "INBOX");
+  f.reset();
   f.play(kLogin + fmt::format(R"(C: e ENABLE IMAP4rev2
 S: * ENABLED IMAP4rev2
 S: e OK Enabled.
@@ -88,12 +91,19 @@ S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Work \*)] Fla
 S: * 1 FETCH (FLAGS (\Seen $Work))
 S: * 2 FETCH (FLAGS (\Seen $Work))
 S: a OK Store completed.
+)");
+  f.reset();
+  f.play(kLogin + select_inbox(f) + R"(C: a STORE 1:2 +FLAGS.SILENT (\Seen $Work)
+S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft $Work)
+S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $Work \*)] Flags permitted.
+S: a OK Store completed.
 C: b UID STORE 2 -FLAGS.SILENT ($Work)
 S: b OK Store completed.
 C: c STORE 2 FLAGS (\Flagged)
 S: * 2 FETCH (FLAGS (\Flagged))
 S: c OK Store completed.
 )");
+  f.reset();
   store::Mailbox inbox = f.mailbox(kAlice, "INBOX");
   const store::ModSeq m = inbox.highest_modseq;
   f.play(kLogin + select_inbox(f) +
@@ -120,15 +130,26 @@ C: b UID EXPUNGE 2:3
 S: * 3 EXPUNGE
 S: * 2 EXPUNGE
 S: b OK Expunge completed.
+)");
+  f.reset();
+  f.play(kLogin + select_inbox(f) + R"(C: a STORE 1:3 +FLAGS.SILENT (\Deleted)
+S: a OK Store completed.
+C: b UID EXPUNGE 2:3
+S: * 3 EXPUNGE
+S: * 2 EXPUNGE
+S: b OK Expunge completed.
 C: c EXPUNGE
 S: * 1 EXPUNGE
 S: c OK Expunge completed.
+C: d UID EXPUNGE 7
+S: d OK Expunge completed.
 )");
 }
 
 TEST_CASE("imap: COPY and MOVE with COPYUID") {
   ImapFixture f;
   store::Mailbox archive = f.mailbox(kAlice, "Archive");
+  f.reset();
   f.play(kLogin + select_inbox(f) +
          fmt::format(R"(C: a COPY 1:2 Archive
 S: a OK [COPYUID {0} 1:2 1:2] Copy completed.
@@ -153,6 +174,7 @@ TEST_CASE("imap: APPEND with flags and date, MULTIAPPEND, into the selected mail
   ImapFixture f;
   store::Mailbox inbox = f.mailbox(kAlice, "INBOX");
   store::Mailbox drafts = f.mailbox(kAlice, "Drafts");
+  f.reset();
   f.play(kLogin +
          fmt::format(R"(C: a APPEND Drafts (\Draft $Later) "05-Feb-2024 10:00:00 +0100" {{11+}}
 C: Subject: x
