@@ -317,6 +317,12 @@ class PackagingTest(unittest.TestCase):
                                             r"mail\.example\.test\.$")
         chapar = pwd.getpwnam("chapar")
         self.assertEqual(os.stat(os.path.join(DATA_DIR, "chapar.db")).st_uid, chapar.pw_uid)
+        if "dkim generate" in run("/usr/bin/chaparctl", "--help").stdout:
+            self.assertRegex(quickstart.stdout, r'(?m)^\S+\._domainkey\.example\.test\.\s+3600 IN '
+                                                r'TXT\s+"v=DKIM1; k=')
+            for name in os.listdir(os.path.join(DATA_DIR, "dkim")):
+                path = os.path.join(DATA_DIR, "dkim", name)
+                self.assertEqual(os.stat(path).st_uid, chapar.pw_uid, path)
         run("runuser", "-u", "chapar", "--", "/usr/bin/chaparctl", "--config", config,
             "user", "add", "bob@" + DOMAIN, "--password-stdin", input="bob-password\n")
 

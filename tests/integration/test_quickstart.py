@@ -42,6 +42,11 @@ class QuickstartTest(unittest.TestCase):
             # The test listeners are on loopback: nothing to announce to the world.
             for data in srv.values():
                 self.assertEqual(data, "0 0 0 .")
+            if "dkim generate" in run_ctl("--help").stdout:
+                dkim = [data for owner, kind, data in got
+                        if kind == "TXT" and owner.endswith("._domainkey.shop.example.test.")]
+                self.assertEqual(len(dkim), 1, out)
+                self.assertRegex(dkim[0], r'^"v=DKIM1; k=(rsa|ed25519); p=')
             with open(chapar.config_path) as f:
                 self.assertIn('hostname = "mx.example.test"', f.read())
 
