@@ -23,13 +23,8 @@ import unittest
 
 from chapar_harness import Chapar, wait_for
 
-try:
-    import aiosmtpd.controller
-    import aiosmtpd.smtp
-except ImportError:  # pragma: no cover - the Debian package python3-aiosmtpd provides it
-    aiosmtpd = None
-
-NEEDS_AIOSMTPD = unittest.skipIf(aiosmtpd is None, "python3-aiosmtpd is not installed")
+import aiosmtpd.controller
+import aiosmtpd.smtp
 
 # Short timings so that retries, warnings and give-up happen within seconds.
 FAST_QUEUE = """
@@ -414,7 +409,6 @@ class TwoInstancesTest(OutboundCase):
         local.wait_for(lambda: queue_ids(local) == [], 20, "an empty queue")
 
 
-@NEEDS_AIOSMTPD
 class MxRoutingTest(OutboundCase):
     def test_preference_order_and_fallback_after_4xx_and_refused_connection(self):
         port = free_port(["127.0.0.2", "127.0.0.3", "127.0.0.4"])
@@ -468,7 +462,6 @@ class MxRoutingTest(OutboundCase):
                          ["a@remote.test", "b@remote.test", "c@remote.test"])
 
 
-@NEEDS_AIOSMTPD
 class ConcurrencyTest(OutboundCase):
     def test_connections_per_destination_stay_within_the_limit(self):
         port = free_port(["127.0.0.2"])
@@ -484,7 +477,6 @@ class ConcurrencyTest(OutboundCase):
         self.assertLessEqual(slow.most_active, 2)
 
 
-@NEEDS_AIOSMTPD
 class RetryAndBounceTest(OutboundCase):
     def setUp(self):
         super().setUp()
@@ -604,7 +596,6 @@ class RetryAndBounceTest(OutboundCase):
         self.assertIn("status=expired", local.log("smtpd"))
 
 
-@NEEDS_AIOSMTPD
 class QueueCommandTest(OutboundCase):
     def test_list_show_retry_and_delete(self):
         port = free_port(["127.0.0.2"])
@@ -639,7 +630,6 @@ class QueueCommandTest(OutboundCase):
         self.assertIn("999999", missing.stderr)
 
 
-@NEEDS_AIOSMTPD
 class RestartTest(OutboundCase):
     def test_killed_mid_queue_loses_nothing(self):
         port = free_port(["127.0.0.2"])

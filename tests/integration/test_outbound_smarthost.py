@@ -7,18 +7,14 @@ import ssl
 import unittest
 
 from chapar_harness import wait_for
-from test_outbound import NEEDS_AIOSMTPD, OutboundCase, free_port, queue_ids, submit
+from test_outbound import OutboundCase, free_port, queue_ids, submit
 
-try:
-    from aiosmtpd.smtp import AuthResult
-except ImportError:  # pragma: no cover
-    AuthResult = None
+from aiosmtpd.smtp import AuthResult
 
 RELAY_USER = "relay-user"
 RELAY_PASSWORD = "relay secret"
 
 
-@NEEDS_AIOSMTPD
 class SmarthostTest(OutboundCase):
     def setUp(self):
         super().setUp()

@@ -6,7 +6,6 @@ import base64
 import imaplib
 import itertools
 import poplib
-import shutil
 import smtplib
 import socket
 import ssl
@@ -313,8 +312,6 @@ class Pop3Test(unittest.TestCase):
         pop.quit()
 
     def test_curl(self):
-        if shutil.which("curl") is None:
-            self.skipTest("curl is not installed")
         address = self.new_user()
         self.deliver(address, "curl")
         port = self.chapar.ports["pop3"]

@@ -30,7 +30,6 @@ exec cat > "$(mktemp "{}/message.XXXXXX")"
 """
 
 
-@unittest.skipIf(shutil.which("fetchmail") is None, "fetchmail is not installed")
 class FetchmailTest(unittest.TestCase):
     def setUp(self):
         self.chapar = Chapar(users={}, extra_config=CONFIG)
