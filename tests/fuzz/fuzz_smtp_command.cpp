@@ -87,23 +87,22 @@ DataResult read_data(std::string_view input, size_t chunk, uint64_t max_size, bo
   return result;
 }
 
+// The input read whole and read in pieces of 1 to 64 bytes (the mode's upper bits).
 void check_data(std::string_view input, uint8_t mode) {
   uint64_t max_size = (mode & 1) ? 64 : UINT64_MAX;
   bool after_crlf = (mode & 2) != 0;
+  size_t chunk = (mode >> 2) + 1;
   DataResult whole = read_data(input, input.size() + 1, max_size, after_crlf);
-  DataResult bytes = read_data(input, 1, max_size, after_crlf);
-  DataResult odd = read_data(input, 7, max_size, after_crlf);
-  for (const DataResult* other : {&bytes, &odd}) {
-    // After a limit is passed the message is refused: how much of it was stored is of no
-    // consequence.
-    if (!whole.too_big && !whole.line_too_long) {
-      require(other->content == whole.content, "DATA content does not depend on the split");
-    }
-    require(other->consumed == whole.consumed, "DATA end does not depend on the split");
-    require(other->done == whole.done && other->size == whole.size &&
-                other->too_big == whole.too_big && other->line_too_long == whole.line_too_long,
-            "DATA verdicts do not depend on the split");
+  DataResult split = read_data(input, chunk, max_size, after_crlf);
+  // After a limit is passed the message is refused: how much of it was stored is of no
+  // consequence.
+  if (!whole.too_big && !whole.line_too_long) {
+    require(split.content == whole.content, "DATA content does not depend on the split");
   }
+  require(split.consumed == whole.consumed, "DATA end does not depend on the split");
+  require(split.done == whole.done && split.size == whole.size && split.too_big == whole.too_big &&
+              split.line_too_long == whole.line_too_long,
+          "DATA verdicts do not depend on the split");
 }
 
 void check_chunks(std::string_view input, uint8_t mode) {
@@ -149,7 +148,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!overlong) check_line(text);
     std::optional<net::Line> other;
     while (!(other = pieces.next()) && offset < input.size()) {
-      size_t n = std::min<size_t>(3, input.size() - offset);
+      size_t n = std::min<size_t>((mode >> 5) + 1, input.size() - offset);
       pieces.feed(input.substr(offset, n));
       offset += n;
     }

@@ -226,6 +226,20 @@ def dns_seeds():
             bytes([2, 2]) + a, bytes([0, 2]) + cname, bytes([3 << 2, 0]), bytes([1 << 2, 0])]
 
 
+OUTBOUND_REPLIES = [
+    b"220 mx.example.net ESMTP\r\n250-mx.example.net Hello\r\n250-PIPELINING\r\n"
+    b"250-SIZE 1000\r\n250-8BITMIME\r\n250-AUTH PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n"
+    b"250 STARTTLS\r\n550 5.1.1 <rcpt@example.net>: Recipient address rejected\r\n",
+    b"451-4.3.0 first line\r\n451-second line\r\n451 last line\r\n552 too big\r\n",
+]
+
+OUTBOUND_MESSAGES = [
+    b"From: =?UTF-8?B?w6k=?= <a@example.org>\r\nTo: rcpt@example.net\r\nSubject: a\r\n"
+    b" folded\r\n\tsubject\r\nMessage-ID: <1@example.org>\r\nDate: Fri, 1 Mar 2024 12:00:00"
+    b" +0000\r\nDKIM-Signature: v=1; a=rsa-sha256\r\n\r\nbody  \r\n\r\n\r\n",
+    b"To: \"a\\\"b\" <x@y>,\r\n \r\n c@d\r\nSubject:\r\nFrom:a@example.org\r\n\r\n.\r\n",
+]
+
 CONFIG_SEEDS = [
     b"[server]\nhostname = \"mail.example.org\"\nlog_level = \"debug\"\n[store]\n"
     b"data_dir = \"/tmp/x\"\n[smtpd]\nmax_message_size = 1000\n[[smtpd.listeners]]\n"
@@ -308,6 +322,11 @@ def main():
 
     for seed in dns_seeds():
         w.seed("dns", seed)
+
+    # Outbound: a remote server's replies, NUL, a queued message.
+    for n, message in enumerate(OUTBOUND_MESSAGES + corpus_messages(corpus)[:30]):
+        replies = OUTBOUND_REPLIES[n % len(OUTBOUND_REPLIES)]
+        w.seed("outbound", bytes([n & 0xff]) + replies + b"\0" + message)
 
     for target in sorted(w.counts):
         print("seeds {}: {}".format(target, w.counts[target]))
