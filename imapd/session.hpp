@@ -239,6 +239,7 @@ class Session : public net::ProtocolSession, private MailboxWatch::Watcher {
   std::optional<store::Account> account_;
   std::optional<MailboxView> view_;
   bool dirty_ = false;  // a change notification arrived for the selected mailbox
+  bool idle_report_pending_ = false;
 
   std::optional<auth::SaslServer> sasl_;
   std::string sasl_mechanism_;

@@ -35,8 +35,16 @@ std::string flag_list(const store::Entry& entry) {
 void Session::on_mailbox_changed(store::MailboxId mailbox) {
   if (!view_ || view_->id() != mailbox || closing_) return;
   dirty_ = true;
-  // RFC 2177 §3: while idling, changes are told at once.
-  if (mode_ == Mode::kIdle) sync(true);
+  // RFC 2177 §3: while idling, changes are told at once. The notification does not come
+  // from this connection, so the report runs as the connection's own work, after which
+  // the host writes what it produced.
+  if (mode_ == Mode::kIdle && !idle_report_pending_) {
+    idle_report_pending_ = true;
+    host_.run_later(std::chrono::milliseconds(0), [this] {
+      idle_report_pending_ = false;
+      if (mode_ == Mode::kIdle) sync(true);
+    });
+  }
 }
 
 std::string Session::flags_response() const {

@@ -98,10 +98,13 @@ S: + idling
 )");
   f.deliver_to_alice("Subject: four\r\n\r\nnew\r\n");
   f.watch.notify(inbox.id);
+  a->drain();  // the report runs as the connection's own work
   CHECK(a->take_output() == "* 4 EXISTS\r\n");
   b->feed("b1 STORE 2 +FLAGS (\\Deleted)\r\nb2 EXPUNGE\r\n");
   b->take_output();
-  CHECK(a->take_output() == "* 2 FETCH (FLAGS (\\Deleted))\r\n* 2 EXPUNGE\r\n");
+  a->drain();
+  // Both changes arrive before the report: the flag change of a message now gone is moot.
+  CHECK(a->take_output() == "* 2 EXPUNGE\r\n");
   f.converse(*a, R"(C: DONE
 S: i OK Idle completed.
 C: j IDLE
