@@ -301,3 +301,57 @@ TEST_CASE("list, status and append") {
 
 }  // namespace
 }  // namespace chapar::imap
+
+namespace chapar::imap {
+namespace {
+
+// The same command framed from every split of its bytes parses to the same arguments.
+std::string describe(const std::vector<Arg>& args) {
+  std::string out;
+  for (const Arg& a : args) {
+    out += "[" + std::to_string(static_cast<int>(a.kind)) + ":" + a.value;
+    if (a.is_list()) out += "(" + describe(a.children) + ")";
+    out += "]";
+  }
+  return out;
+}
+
+std::string parse_in_pieces(std::string_view wire, size_t split) {
+  CommandReader reader({});
+  std::string buffer;
+  std::string out;
+  for (std::string_view piece : {wire.substr(0, split), wire.substr(split)}) {
+    buffer.append(piece);
+    for (;;) {
+      CommandReader::Step step = reader.next(buffer);
+      buffer.erase(0, step.consumed);
+      if (step.event == CommandReader::Event::kNeedMore) break;
+      if (step.event != CommandReader::Event::kCommand) continue;
+      ParseResult r = parse_command(reader.take());
+      out += r.command ? r.command->tag + " " + r.command->name + " " + describe(r.command->args)
+                       : "error " + r.error.message;
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+TEST_CASE("parser: every split of the input parses the same") {
+  using namespace std::string_literals;
+  const std::string wire =
+      "a1 APPEND \"Sent Items\" (\\Seen $x) \"01-Jan-2020 00:00:00 +0000\" {5}\r\nhello"
+      " ~{3+}\r\nab\0 {0}\r\n\r\n"
+      "a2 UID FETCH 1:*,7 (FLAGS BODY.PEEK[HEADER.FIELDS (\"From\" To)]<0.64>)\r\n"
+      "a3 SEARCH CHARSET UTF-8 OR (SUBJECT {4+}\r\nr\xc3\xa9s) NOT \"x\\\"y\" 2:4\r\n"
+      "a4 LOGIN \"unterminated\r\n"s;
+  const std::string whole = parse_in_pieces(wire, wire.size());
+  CHECK(whole.find("error") != std::string::npos);  // a4
+  CHECK(std::count(whole.begin(), whole.end(), '\n') == 4);
+  for (size_t split = 0; split <= wire.size(); ++split) {
+    INFO("split at " << split);
+    CHECK(parse_in_pieces(wire, split) == whole);
+  }
+}
+
+}  // namespace
+}  // namespace chapar::imap
