@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text/ascii.hpp"
 #include "imapd/response.hpp"
 #include "imapd/session.hpp"
 
@@ -15,10 +16,6 @@ namespace chapar::imap {
 namespace {
 
 constexpr char kSeparator = '/';
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // RFC 9051 §6.3.9: "*" matches anything, "%" anything but the separator. The first
 // `ci` octets of the name ("INBOX") compare without regard to case.
@@ -37,7 +34,8 @@ bool matches(std::string_view pattern, std::string_view name, size_t ci) {
           next[k] = 1;
           if (k < n && pc == '%' && name[k] == kSeparator) break;
         }
-      } else if (j < n && (j < ci ? lower(name[j]) == lower(pc) : name[j] == pc)) {
+      } else if (j < n &&
+                 (j < ci ? text::ascii_lower(name[j]) == text::ascii_lower(pc) : name[j] == pc)) {
         next[j + 1] = 1;
       }
     }

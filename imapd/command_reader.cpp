@@ -4,15 +4,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "common/text/ascii.hpp"
+
 namespace chapar::imap {
-namespace {
-
-char upper(char c) {
-  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
-
-}  // namespace
-
 CommandReader::CommandReader(ReaderLimits limits,
                              std::function<std::shared_ptr<store::Spool>()> make_spool)
     : limits_(limits), make_spool_(std::move(make_spool)) {}
@@ -52,7 +46,7 @@ void CommandReader::note_first_line(std::string_view line) {
   name_.clear();
   if (sp != std::string_view::npos) {
     std::string_view rest = line.substr(sp + 1);
-    for (char c : rest.substr(0, rest.find(' '))) name_.push_back(upper(c));
+    name_ = text::ascii_uppercase(rest.substr(0, rest.find(' ')));
   }
   is_append_ = name_ == "APPEND";
 }

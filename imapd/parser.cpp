@@ -3,14 +3,12 @@
 
 #include <utility>
 
+#include "common/text/ascii.hpp"
+
 namespace chapar::imap {
 namespace {
 
 constexpr int kMaxListDepth = 32;
-
-char upper(char c) {
-  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-}
 
 bool is_ctl(unsigned char c) {
   return c < 0x20 || c == 0x7f;
@@ -182,17 +180,11 @@ bool Arg::is(std::string_view word) const {
 }
 
 std::string to_upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = upper(c);
-  return out;
+  return text::ascii_uppercase(text);
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (upper(a[i]) != upper(b[i])) return false;
-  }
-  return true;
+  return text::iequals(a, b);
 }
 
 bool is_valid_tag(std::string_view tag) {
