@@ -13,6 +13,8 @@ namespace {
 using Type = SearchKey::Type;
 
 constexpr int64_t kSecondsPerDay = 86400;
+// How much of a message is read first to find the end of its header.
+constexpr uint64_t kHeaderProbe = 8192;
 
 int64_t day_of(int64_t unix_seconds) {
   return unix_seconds >= 0 ? unix_seconds / kSecondsPerDay
@@ -138,14 +140,30 @@ const mime::MessageStructure* SearchMatcher::structure(Message& m) {
   return &*m.structure;
 }
 
-const std::vector<SearchMatcher::Field>* SearchMatcher::headers(Message& m) {
+std::string SearchMatcher::Field::decode(const std::string& raw) {
+  return mime::decode_header_value(raw);
+}
+
+std::vector<SearchMatcher::Field>* SearchMatcher::headers(Message& m) {
   if (!m.headers) {
-    const mime::MessageStructure* s = structure(m);
-    if (!s) return nullptr;
-    auto header = store_.read(m.entry->message, s->root.offset, s->root.header_size);
+    // Most headers end within the first few kilobytes: read those and look for the empty
+    // line, and ask the stored structure only for longer ones.
+    auto header = store_.read(m.entry->message, 0, std::min<uint64_t>(m.entry->size, kHeaderProbe));
     if (!header) {
       error_ = header.error();
       return nullptr;
+    }
+    size_t end = header->starts_with("\r\n") ? 0 : header->find("\r\n\r\n");
+    if (end != std::string::npos) {
+      header->resize(end == 0 ? 2 : end + 4);
+    } else if (header->size() < m.entry->size) {
+      const mime::MessageStructure* s = structure(m);
+      if (!s) return nullptr;
+      header = store_.read(m.entry->message, s->root.offset, s->root.header_size);
+      if (!header) {
+        error_ = header.error();
+        return nullptr;
+      }
     }
     std::vector<Field> fields;
     size_t pos = 0;
@@ -154,8 +172,7 @@ const std::vector<SearchMatcher::Field>* SearchMatcher::headers(Message& m) {
       size_t next = 0;
       if (mime::read_header_field(*header, pos, field, next) != mime::HeaderStep::kField) break;
       if (field.has_colon) {
-        fields.push_back(Field{std::string(field.name), field.value,
-                               fold_case(mime::decode_header_value(field.value))});
+        fields.push_back(Field{std::string(field.name), field.value, std::nullopt});
       }
       pos = next;
     }
@@ -263,10 +280,10 @@ bool SearchMatcher::eval(const SearchKey& key, Message& m) {
     case Type::kSentSince:
       return sent_day(m) >= key.number;
     case Type::kHeader: {
-      const auto* fields = headers(m);
+      auto* fields = headers(m);
       if (!fields) return false;
-      return std::any_of(fields->begin(), fields->end(), [&](const Field& f) {
-        return mime::iequals(f.name, key.field) && contains_folded(f.folded, needle(key));
+      return std::any_of(fields->begin(), fields->end(), [&](Field& f) {
+        return mime::iequals(f.name, key.field) && contains_folded(f.text(), needle(key));
       });
     }
     case Type::kBody: {
@@ -274,10 +291,10 @@ bool SearchMatcher::eval(const SearchKey& key, Message& m) {
       return text && contains_folded(*text, needle(key));
     }
     case Type::kText: {
-      const auto* fields = headers(m);
+      auto* fields = headers(m);
       if (!fields) return false;
-      for (const Field& f : *fields) {
-        if (contains_folded(fold_case(f.name) + ": " + f.folded, needle(key))) return true;
+      for (Field& f : *fields) {
+        if (contains_folded(fold_case(f.name) + ": " + f.text(), needle(key))) return true;
       }
       const std::string* text = body(m);
       return text && contains_folded(*text, needle(key));

@@ -25,6 +25,10 @@ struct SearchScope {
   std::vector<store::Uid> saved_result;  // "$"
 };
 
+// Lower-cases UTF-8 text for comparisons (ASCII, Latin-1, Latin Extended-A, Greek and
+// Cyrillic), leaving invalid sequences as they are.
+std::string fold_case(std::string_view text);
+
 class SearchMatcher {
  public:
   SearchMatcher(store::Store& store, const SearchKey& key, SearchScope scope);
@@ -37,8 +41,14 @@ class SearchMatcher {
  private:
   struct Field {
     std::string name;
-    std::string raw;     // unfolded value as written
-    std::string folded;  // decoded and case-folded, for comparisons
+    std::string raw;  // unfolded value as written
+    // Decoded and case-folded, for comparisons; made when a key first looks at it.
+    std::optional<std::string> folded;
+    const std::string& text() {
+      if (!folded) folded = fold_case(decode(raw));
+      return *folded;
+    }
+    static std::string decode(const std::string& raw);
   };
   // What has been read of the current message.
   struct Message {
@@ -53,7 +63,7 @@ class SearchMatcher {
   bool eval(const SearchKey& key, Message& m);
   void prepare_sets(const SearchKey& key);
   const mime::MessageStructure* structure(Message& m);
-  const std::vector<Field>* headers(Message& m);
+  std::vector<Field>* headers(Message& m);
   // The key's search string, case-folded once.
   const std::string& needle(const SearchKey& key);
   const std::string* body(Message& m);
@@ -66,9 +76,5 @@ class SearchMatcher {
   std::map<const SearchKey*, std::string> needles_;
   std::optional<Error> error_;
 };
-
-// Lower-cases UTF-8 text for comparisons (ASCII, Latin-1, Latin Extended-A, Greek and
-// Cyrillic), leaving invalid sequences as they are.
-std::string fold_case(std::string_view text);
 
 }  // namespace chapar::imap
