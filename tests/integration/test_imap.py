@@ -188,6 +188,22 @@ class ImapTest(unittest.TestCase):
         self.assertRegex(self.ok(imap.status("Archive", "(MESSAGES)"))[0], rb"MESSAGES 1")
         imap.logout()
 
+    def test_a_message_of_50_mb_goes_in_and_out(self):
+        address = self.new_user()
+        imap = self.login(address)
+        line = b"x" * 998 + b"\r\n"
+        header = b"From: a@example.net\r\nSubject: large\r\n\r\n"
+        limit = 50 * 1024 * 1024
+        message = header + line * ((limit - len(header)) // len(line))
+        typ, data = imap.append("Archive", None, None, message)
+        self.assertEqual(typ, "OK", data)
+        self.ok(imap.select("Archive", readonly=True))
+        data = self.ok(imap.fetch("1", "(RFC822.SIZE BODY.PEEK[])"))
+        self.assertIn(b"RFC822.SIZE %d" % len(message), data[0][0])
+        self.assertEqual(len(data[0][1]), len(message))
+        self.assertTrue(data[0][1] == message)
+        imap.logout()
+
     # --- changes seen by others ---
 
     def start_idle(self, imap):
