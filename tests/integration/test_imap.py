@@ -42,7 +42,7 @@ class ImapTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.chapar.close()
 
-    # --- helpers ---
+    # --- utilities ---
 
     def new_user(self):
         """A fresh account, so that tests do not see each other's mail."""
