@@ -22,5 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         host, imap::Services{fixture.config(), fixture.store(), fixture.throttle(), watch});
   };
   fuzz::drive(factory, "imap", "imaps", data, size);
+  fixture.close();
   return 0;
 }

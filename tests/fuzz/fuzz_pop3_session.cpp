@@ -19,5 +19,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         host, pop3::Services{fixture.config(), fixture.store(), fixture.throttle()});
   };
   fuzz::drive(factory, "pop3", "pop3s", data, size);
+  fixture.close();
   return 0;
 }

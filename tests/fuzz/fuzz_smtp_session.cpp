@@ -20,5 +20,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         host, smtp::Services{fixture.config(), fixture.store(), fixture.throttle()});
   };
   fuzz::drive(factory, "smtp", "submissions", data, size);
+  fixture.close();
   return 0;
 }

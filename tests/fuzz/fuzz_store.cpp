@@ -111,19 +111,21 @@ FuzzStore::FuzzStore() : root_(make_root()), config_(fuzz_config()) {
   }
   made.reset();
   config_.store.data_dir = root_ / "data";
-  reset();
 }
 
 FuzzStore::~FuzzStore() {
-  throttle_.reset();
-  store_.reset();
+  close();
   std::error_code ec;
   fs::remove_all(root_, ec);
 }
 
-void FuzzStore::reset() {
+void FuzzStore::close() {
   throttle_.reset();
   store_.reset();
+}
+
+void FuzzStore::reset() {
+  close();
   fs::path data = config_.store.data_dir;
   std::error_code ec;
   fs::remove_all(data, ec);
