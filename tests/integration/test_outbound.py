@@ -282,11 +282,19 @@ if aiosmtpd is not None:
 
 
 def outbound_config(dns, mx_port, extra=""):
+    # `extra` holds more [smtpd.outbound] keys. The tests poll mailboxes from 127.0.0.1 many
+    # times a minute, beyond the default rate of new connections.
     return """
 [smtpd.outbound]
 resolver = "{}"
 mx_port = {}
-""".format(dns.address, mx_port) + extra
+""".format(dns.address, mx_port) + extra + """
+[smtpd.connections]
+new_connections_per_ip_per_minute = 100000
+
+[pop3d.connections]
+new_connections_per_ip_per_minute = 100000
+"""
 
 
 def submit(chapar, sender, recipients, body, subject="test", headers=None, user=None,
