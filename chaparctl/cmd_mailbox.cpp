@@ -6,28 +6,6 @@
 #include "chaparctl/lookup.hpp"
 
 namespace chapar::ctl {
-namespace {
-
-std::string_view special_use_name(store::SpecialUse use) {
-  switch (use) {
-    case store::SpecialUse::kNone:
-      return "";
-    case store::SpecialUse::kDrafts:
-      return "\\Drafts";
-    case store::SpecialUse::kSent:
-      return "\\Sent";
-    case store::SpecialUse::kTrash:
-      return "\\Trash";
-    case store::SpecialUse::kJunk:
-      return "\\Junk";
-    case store::SpecialUse::kArchive:
-      return "\\Archive";
-  }
-  return "";
-}
-
-}  // namespace
-
 Status cmd_mailbox_list(Context& ctx) {
   auto account = existing_account(*ctx.store, ctx.operand(0));
   if (!account) return fail(account.error().code, account.error().message);
@@ -40,7 +18,7 @@ Status cmd_mailbox_list(Context& ctx) {
     if (!counts) return fail(counts.error().code, counts.error().message);
     std::string line =
         fmt::format("{:<24} {:>8} {:>8} {:>12}  {}", mailbox.name, counts->messages, counts->unseen,
-                    counts->size, special_use_name(mailbox.special_use));
+                    counts->size, store::special_use_attribute(mailbox.special_use));
     while (line.back() == ' ') line.pop_back();
     ctx.io.out << line << '\n';
   }

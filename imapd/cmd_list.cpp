@@ -51,24 +51,6 @@ size_t inbox_prefix(std::string_view name) {
              : 0;
 }
 
-std::string_view special_use_attribute(store::SpecialUse use) {
-  switch (use) {
-    case store::SpecialUse::kDrafts:
-      return "\\Drafts";
-    case store::SpecialUse::kSent:
-      return "\\Sent";
-    case store::SpecialUse::kTrash:
-      return "\\Trash";
-    case store::SpecialUse::kJunk:
-      return "\\Junk";
-    case store::SpecialUse::kArchive:
-      return "\\Archive";
-    case store::SpecialUse::kNone:
-      break;
-  }
-  return {};
-}
-
 // Every name to consider: the mailboxes and the levels above them that do not exist
 // (deleting a parent leaves its inferiors, RFC 9051 §6.3.5). INBOX first, then by name.
 struct Tree {
@@ -163,7 +145,7 @@ void Session::cmd_list(Command& command) {
     // RFC 3348 / RFC 5258 §4: CHILDREN attributes, always given.
     add(tree.has_children(name) ? "\\HasChildren" : "\\HasNoChildren");
     if (mailbox) {
-      std::string_view use = special_use_attribute(mailbox->special_use);
+      std::string_view use = store::special_use_attribute(mailbox->special_use);
       if (!use.empty()) add(use);
     }
     if (subscribed && (req.return_subscribed || req.select_subscribed)) add("\\Subscribed");

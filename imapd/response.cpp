@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text/utf8.hpp"
 #include "imapd/parser.hpp"
 
 namespace chapar::imap {
@@ -14,24 +15,6 @@ constexpr std::string_view kMutf7Alphabet =
 int mutf7_value(char c) {
   size_t pos = kMutf7Alphabet.find(c);
   return pos == std::string_view::npos ? -1 : static_cast<int>(pos);
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
 }
 
 // Decodes one UTF-8 sequence at `pos`; false on an invalid or overlong sequence.
@@ -220,14 +203,14 @@ std::optional<std::string> mutf7_decode(std::string_view text) {
           high = unit;
         } else if (unit >= 0xdc00 && unit <= 0xdfff) {
           if (high == 0) return std::nullopt;
-          append_utf8(out,
-                      0x10000 + ((static_cast<uint32_t>(high) - 0xd800) << 10) + (unit - 0xdc00));
+          text::append_utf8(
+              out, 0x10000 + ((static_cast<uint32_t>(high) - 0xd800) << 10) + (unit - 0xdc00));
           high = 0;
         } else {
           if (high != 0) return std::nullopt;
           // RFC 3501 §5.1.3: printable US-ASCII must represent itself.
           if (unit >= 0x20 && unit <= 0x7e) return std::nullopt;
-          append_utf8(out, unit);
+          text::append_utf8(out, unit);
         }
       }
     }

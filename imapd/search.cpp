@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "common/text/date.hpp"
+#include "common/text/utf8.hpp"
 #include "libmailstore/mime/charset.hpp"
 #include "libmailstore/mime/header_reader.hpp"
 
@@ -37,24 +38,6 @@ uint32_t fold_code_point(uint32_t cp) {
   return cp;
 }
 
-void put_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
-
 bool contains_folded(std::string_view haystack_folded, const std::string& needle_folded) {
   return haystack_folded.find(needle_folded) != std::string_view::npos;
 }
@@ -85,7 +68,7 @@ std::string fold_case(std::string_view text) {
       ++i;
       continue;
     }
-    put_utf8(out, fold_code_point(cp));
+    text::append_utf8(out, fold_code_point(cp));
     i += len;
   }
   return out;

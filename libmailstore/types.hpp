@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chapar::store {
@@ -32,6 +33,25 @@ enum Flag : uint32_t {
 };
 
 enum class SpecialUse { kNone, kDrafts, kSent, kTrash, kJunk, kArchive };
+
+// The RFC 6154 special-use attribute, e.g. \Sent; empty for kNone.
+constexpr std::string_view special_use_attribute(SpecialUse use) {
+  switch (use) {
+    case SpecialUse::kDrafts:
+      return "\\Drafts";
+    case SpecialUse::kSent:
+      return "\\Sent";
+    case SpecialUse::kTrash:
+      return "\\Trash";
+    case SpecialUse::kJunk:
+      return "\\Junk";
+    case SpecialUse::kArchive:
+      return "\\Archive";
+    case SpecialUse::kNone:
+      break;
+  }
+  return {};
+}
 
 struct Domain {
   DomainId id = 0;
