@@ -337,6 +337,7 @@ class Loader {
              kMaxU32);
     r.number("max_output_buffer", limits.max_output_buffer, 1024, kMaxSize);
     r.number("max_input_buffer", limits.max_input_buffer, 1024, kMaxSize);
+    r.number("min_data_rate", limits.min_data_rate, 1, kMaxU32);
     r.finish();
   }
 

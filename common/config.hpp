@@ -36,6 +36,9 @@ struct ConnectionLimits {
   uint32_t new_connections_per_ip_per_minute = 60;
   size_t max_output_buffer = 4 * 1024 * 1024;  // a peer that does not read is cut off here
   size_t max_input_buffer = 256 * 1024;        // reading pauses while this much is unprocessed
+  // A peer part-way through a command, a message or a literal earns one second beyond the
+  // state's timeout for every this many bytes it sends (net::ProtocolSession::mid_record).
+  uint32_t min_data_rate = 500;
 };
 
 struct Server {

@@ -84,6 +84,8 @@ class CommandReader {
   // Whether the refused command was an APPEND (the answer is NO [TOOBIG], RFC 7889 §4).
   bool refused_append() const { return is_append_; }
 
+  // Whether part of a command has been taken: its first line, or more (literals).
+  bool in_command() const { return !first_line_; }
   // Bytes of the command read so far (text and in-memory literals).
   size_t pending_size() const { return command_.text.size(); }
 

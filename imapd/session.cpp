@@ -193,6 +193,13 @@ void Session::on_disconnect() {
   closing_ = true;
 }
 
+bool Session::mid_record() const {
+  if (closing_ || tls_pending_) return false;
+  // IDLE's DONE and AUTHENTICATE's responses are lines read while their command runs.
+  if (mode_ != Mode::kCommands) return !input_.empty();
+  return !busy_ && (reader_.in_command() || !input_.empty());
+}
+
 std::chrono::milliseconds Session::idle_timeout() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(services_.config.imapd.idle_timeout);
 }

@@ -67,6 +67,7 @@ class Session : public net::ProtocolSession, private MailboxWatch::Watcher {
   void on_disconnect() override;
   std::chrono::milliseconds idle_timeout() const override;
   size_t buffered_input() const override { return input_.size(); }
+  bool mid_record() const override;
 
  private:
   enum class State { kNotAuthenticated, kAuthenticated, kSelected, kLogout };

@@ -54,6 +54,10 @@ class Session : public net::ProtocolSession {
   void on_disconnect() override;
   std::chrono::milliseconds idle_timeout() const override;
   size_t buffered_input() const override { return reader_.buffered(); }
+  // Input left over once no work is awaited is a partial command line.
+  bool mid_record() const override {
+    return wait_ == Wait::kNone && !closing_ && reader_.buffered() > 0;
+  }
 
  private:
   // Slow work the session waits for; buffered input stays unprocessed meanwhile.

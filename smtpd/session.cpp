@@ -115,6 +115,12 @@ std::chrono::milliseconds Session::idle_timeout() const {
   return smtpd.command_timeout;
 }
 
+bool Session::mid_record() const {
+  if (waiting_ || mode_ == Mode::kClosed || mode_ == Mode::kTlsHandshake) return false;
+  // RFC 5321 §4.5.3.2.5-6: the whole of the content is timed from the 354 (or the BDAT line).
+  return mode_ == Mode::kData || mode_ == Mode::kChunk || reader_.buffered() > 0;
+}
+
 void Session::resume() {
   if (processing_) return;
   processing_ = true;

@@ -78,6 +78,7 @@ class Session : public net::ProtocolSession {
   void on_disconnect() override;
   std::chrono::milliseconds idle_timeout() const override;
   size_t buffered_input() const override { return reader_.buffered(); }
+  bool mid_record() const override;
 
  private:
   // Where the conversation stands (RFC 5321 §4.1.4); a command lists the phases it is valid in.

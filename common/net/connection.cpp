@@ -221,9 +221,14 @@ void Connection::on_write(uv_write_t* req, int status) {
 
 void Connection::on_idle(uv_timer_t* timer) {
   auto* self = static_cast<Connection*>(timer->data);
-  if (self->state_ == State::kOpen && self->live() && !self->idle_notified_) {
-    // Give the session one more period to say goodbye; cut off after that.
+  const bool open = self->state_ == State::kOpen && self->live();
+  if (open && (self->in_flight_ > 0 || !self->timers_.empty())) {
+    // The peer is waiting for us (a commit, a password check, a login delay), not idle.
+    self->arm_idle();
+  } else if (open && !self->idle_notified_) {
+    // Give the session a last period to say goodbye; cut off after that.
     self->idle_notified_ = true;
+    self->mid_record_ = false;
     self->logger_.info("idle_timeout");
     self->session_->on_idle_timeout();
     self->arm_idle();
@@ -274,13 +279,25 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
 
 void Connection::received(std::string_view bytes) {
   bytes_in_ += bytes.size();
-  idle_notified_ = false;
+  input_arrived_ = true;
+  if (mid_record_) record_bytes_ += bytes.size();
   if (engine_) {
     received_tls(bytes);
   } else if (state_ == State::kOpen && live()) {
     session_->receive(bytes);
   }
-  arm_idle();
+}
+
+void Connection::track_record() {
+  if (state_ != State::kOpen || !live() || idle_notified_) return;
+  const bool mid = session_->mid_record();
+  if (mid && !mid_record_) {
+    record_started_ = std::chrono::steady_clock::now();
+    record_bytes_ = 0;
+  }
+  const bool changed = mid != mid_record_;
+  mid_record_ = mid;
+  if (changed || std::exchange(input_arrived_, false)) arm_idle();
 }
 
 void Connection::received_tls(std::string_view bytes) {
@@ -392,6 +409,15 @@ void Connection::arm_idle() {
     timeout = options.close_linger;
   } else if (state_ == State::kOpen && session_) {
     timeout = session_->idle_timeout();
+    if (mid_record_) {
+      // RFC 5321 §4.5.3.2 times each command and the whole of DATA, not each read: the
+      // record's deadline runs from its start and grows only with the bytes that arrive.
+      const auto earned = std::chrono::milliseconds(
+          record_bytes_ * 1000 / std::max<uint32_t>(options.limits.min_data_rate, 1));
+      const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - record_started_);
+      timeout = timeout + earned - spent;
+    }
   }
   uv_timer_start(&idle_timer_, &Connection::on_idle,
                  static_cast<uint64_t>(std::max<int64_t>(timeout.count(), 1)), 0);
@@ -446,6 +472,7 @@ void Connection::settle() {
       return;
     }
   }
+  track_record();
   update_reading();
 }
 

@@ -115,6 +115,9 @@ class Connection final : public SessionHost {
   void flush();
   void update_reading();
   void arm_idle();
+  // Follows the session's mid_record() after each callback and restarts the timeout when
+  // input arrived outside a record or a record began or ended.
+  void track_record();
   // Runs after every callback that may have called into the session: writes its output,
   // applies what it asked for (close, STARTTLS), re-evaluates reading. May free `this`, so it
   // is always the last thing a callback does.
@@ -154,8 +157,12 @@ class Connection final : public SessionHost {
   bool reading_ = false;
   bool peer_eof_ = false;
   bool idle_notified_ = false;
-  bool started_ = false;    // session.start() has been called
-  bool announced_ = false;  // the connect line was logged
+  bool input_arrived_ = false;  // input since the last track_record()
+  bool mid_record_ = false;     // the session's mid_record() when last asked
+  std::chrono::steady_clock::time_point record_started_;
+  uint64_t record_bytes_ = 0;  // received since record_started_
+  bool started_ = false;       // session.start() has been called
+  bool announced_ = false;     // the connect line was logged
   std::string abort_reason_;
   std::string out_;  // plaintext queued by the session during the current callback
   std::string close_reason_ = "closed";

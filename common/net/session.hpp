@@ -108,6 +108,13 @@ class ProtocolSession {
 
   // How long the peer may stay silent in the current state.
   virtual std::chrono::milliseconds idle_timeout() const = 0;
+  // Whether the peer is part-way through something it has to finish: a command line, a
+  // message's content (DATA, BDAT), a literal, a SASL response. While it is, idle_timeout()
+  // counts from the first byte of it, extended only by what the bytes received since earn at
+  // the host's minimum data rate, so that a peer trickling a byte at a time is cut off
+  // (Postfix's per-record deadline). Otherwise every input restarts the timeout. False while
+  // the session waits for its own slow work.
+  virtual bool mid_record() const = 0;
   // Bytes received but not yet processed; the host stops reading while this exceeds its
   // input limit, and resumes when it falls again.
   virtual size_t buffered_input() const = 0;

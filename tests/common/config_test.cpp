@@ -58,6 +58,7 @@ max_connections_per_ip = 2
 new_connections_per_ip_per_minute = 5
 max_output_buffer = 65536
 max_input_buffer = 8192
+min_data_rate = 2000
 
 [[smtpd.listeners]]
 name = "smtp"
@@ -135,6 +136,7 @@ TEST_CASE("config: a full file fills every field") {
   CHECK(s.connections.new_connections_per_ip_per_minute == 5);
   CHECK(s.connections.max_output_buffer == 65536);
   CHECK(s.connections.max_input_buffer == 8192);
+  CHECK(s.connections.min_data_rate == 2000);
   REQUIRE(s.listeners.size() == 2);
   CHECK(s.listeners[0].name == "smtp");
   CHECK(s.listeners[0].address == "::");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "common/net/server.hpp"
 #include "tests/common/net_test_support.hpp"
 
@@ -121,6 +123,66 @@ TEST_CASE("server: the idle timeout lets the session say goodbye, then closes") 
   TestServer server({}, {plain_listener()}, test::echo_factory(stats, {.idle_timeout = 50ms}));
   TestClient client(server.port());
   CHECK(client.line() == "220 ready");
+  CHECK(client.line() == "421 idle");
+  CHECK(client.closed_by_peer());
+}
+
+// Sends `byte` every 20 ms until the server has closed the connection or `limit` bytes went
+// out; returns how many were sent.
+size_t trickle(TestClient& client, const EchoStats& stats, char byte, size_t limit) {
+  size_t sent = 0;
+  while (sent < limit && stats.disconnects == 0) {
+    if (client.send_some(std::string_view(&byte, 1)) == 0) break;
+    ++sent;
+    std::this_thread::sleep_for(20ms);
+  }
+  return sent;
+}
+
+TEST_CASE("server: a line trickled a byte at a time is cut off at the timeout") {
+  EchoStats stats;
+  TestServer server({}, {plain_listener()}, test::echo_factory(stats, {.idle_timeout = 200ms}));
+  TestClient client(server.port());
+  CHECK(client.line() == "220 ready");
+  // Every byte would restart a timeout that only measured silence; the deadline of a record
+  // runs from its first byte, and 500 bytes a second earn 2 ms a byte. Ten seconds of
+  // trickling must not pass.
+  CHECK(trickle(client, stats, 'a', 500) < 500);
+  CHECK(client.line() == "421 idle");
+  CHECK(client.closed_by_peer());
+}
+
+TEST_CASE("server: complete lines restart the timeout") {
+  EchoStats stats;
+  TestServer server({}, {plain_listener()}, test::echo_factory(stats, {.idle_timeout = 200ms}));
+  TestClient client(server.port());
+  CHECK(client.line() == "220 ready");
+  for (int i = 0; i < 30; ++i) {
+    client.send("ping\r\n");
+    CHECK(client.line() == "> ping");
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(stats.disconnects == 0);
+}
+
+TEST_CASE("server: a client waiting for an operation in flight is not idle") {
+  EchoStats stats;
+  TestServer server({}, {plain_listener()}, test::echo_factory(stats, {.idle_timeout = 50ms}));
+  TestClient client(server.port());
+  CHECK(client.line() == "220 ready");
+  client.send("ASYNCHOLD\r\n");
+  CHECK(client.line() == "250 held");
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(stats.mutex);
+    return stats.held_posters.size() == 1;
+  }));
+  std::this_thread::sleep_for(300ms);
+  CHECK(stats.disconnects == 0);
+  {
+    std::lock_guard lock(stats.mutex);
+    stats.held_posters.front()([] {});
+    stats.held_posters.clear();
+  }
   CHECK(client.line() == "421 idle");
   CHECK(client.closed_by_peer());
 }

@@ -76,6 +76,7 @@ class EchoSession : public net::ProtocolSession {
   void on_disconnect() override { stats_.disconnects++; }
   std::chrono::milliseconds idle_timeout() const override { return options_.idle_timeout; }
   size_t buffered_input() const override { return reader_.buffered(); }
+  bool mid_record() const override { return reader_.buffered() > 0; }
 
  private:
   void process();

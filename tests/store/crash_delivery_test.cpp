@@ -195,7 +195,9 @@ TEST_CASE("store crash: acknowledged deliveries survive SIGKILL") {
       }
     }
     size_t intact = 0;
-    for (const auto& [n, message] : acknowledged) {
+    for (const auto& delivery : acknowledged) {
+      const int n = delivery.first;
+      const MessageId message = delivery.second;
       std::string expected = body_for(n);
       auto stored = store->read(message, 0, expected.size() + 1);
       REQUIRE_MESSAGE(stored.has_value(), "delivery " << n << " lost");
