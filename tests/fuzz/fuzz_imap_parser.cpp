@@ -21,18 +21,14 @@
 #include "imapd/parser.hpp"
 #include "imapd/response.hpp"
 #include "libmailstore/spool.hpp"
+#include "tests/fuzz/fuzz_promise.hpp"
 
 namespace {
 
 using namespace chapar;
 using imap::Arg;
 
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "broken promise: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::require;
 
 void check_sequence_set(std::string_view text) {
   auto set = imap::parse_sequence_set(text);

@@ -19,17 +19,14 @@
 #include "libmailstore/mime/render.hpp"
 #include "libmailstore/mime/section.hpp"
 #include "libmailstore/mime/structure.hpp"
+#include "tests/fuzz/fuzz_promise.hpp"
+#include "tests/fuzz/mime_checks.hpp"
 
 namespace {
 
 using namespace chapar;
 
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "broken promise: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::require;
 
 // The sections of one part, and its decoded forms. `budget` bounds the parts visited.
 void visit(std::string_view message, const mime::MessageStructure& structure,
@@ -91,44 +88,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t mode = data[0];
   std::string_view raw(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  // A stored structure is read back from the database: it must be checked, never trusted.
   if (mode == 0xff) {
-    auto structure = mime::deserialize(raw);
-    if (structure) (void)mime::render_bodystructure(*structure, true);
+    fuzz::deserialize_checked(raw);
     return 0;
   }
-
-  std::string message = mime::normalize_line_endings(raw);
-  // Normalising again changes nothing, except that a CR left at the very end (from "\r\r")
-  // is then the last octet and goes too, as the contract says.
-  if (!message.ends_with('\r')) {
-    require(mime::normalize_line_endings(message) == message, "normalising is idempotent");
-  }
-  mime::ParseLimits limits;
-  if (mode & 1) limits = mime::ParseLimits{3, 12};
-  mime::MessageStructure structure = mime::parse_message(message, limits);
-  require(structure.size == message.size(), "RFC822.SIZE is the stored size");
-  require(structure.root.offset == 0 && structure.root.end() == message.size(),
-          "the top-level part is the whole message");
-
-  std::string stored = mime::serialize(structure);
-  auto loaded = mime::deserialize(stored);
-  require(loaded.has_value(), "the stored form reads back");
-  require(*loaded == structure, "the stored form reads back unchanged");
-
-  (void)mime::render_envelope(structure.envelope());
-  (void)mime::render_bodystructure(structure, true);
-  (void)mime::render_bodystructure(structure, false);
+  std::string message;
+  mime::MessageStructure structure = fuzz::parse_checked(raw, mode, message);
 
   std::vector<uint32_t> path;
   int budget = 64;
   visit(message, structure, structure.root, path, nullptr, budget);
 
-  // Header values as ENVELOPE and SEARCH see them, straight from the first lines.
+  fuzz::decode_head(raw);
   std::string_view head = raw.substr(0, raw.find("\n\n"));
-  (void)mime::parse_address_list(head);
-  (void)mime::decode_header_value(head);
-  (void)mime::sanitize_utf8(head);
   for (std::string_view charset : {"utf-8", "iso-8859-1", "iso-2022-jp", "utf-7", "x-unknown"}) {
     (void)mime::to_utf8(head.substr(0, 256), charset);
   }

@@ -22,19 +22,16 @@
 #include "smtpd/outbound/dkim_canon.hpp"
 #include "smtpd/outbound/dkim_sign.hpp"
 #include "smtpd/outbound/dsn.hpp"
-#include "smtpd/outbound/reply_reader.hpp"
+#include "tests/fuzz/fuzz_promise.hpp"
+#include "tests/fuzz/reply_checks.hpp"
 
 namespace {
 
 using namespace chapar;
 using namespace chapar::smtp::outbound;
 
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "broken promise: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::read_replies;
+using fuzz::require;
 
 bool has_bare_lf(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
@@ -67,28 +64,6 @@ const std::vector<DkimKey>& keys() {
     return out;
   }();
   return made;
-}
-
-std::vector<ServerReply> read_replies(std::string_view input, uint8_t mode) {
-  ReplyLimits limits;
-  if (mode & 1) limits = ReplyLimits{64, 4};
-  ReplyReader reader(limits);
-  std::vector<ServerReply> replies;
-  size_t chunk = (mode >> 4) + 1;
-  for (size_t offset = 0; offset < input.size(); offset += chunk) {
-    reader.feed(input.substr(offset, chunk));
-    while (auto reply = reader.next()) {
-      if (!*reply) return replies;  // the connection is of no further use
-      ServerReply& r = **reply;
-      require(r.code >= 200 && r.code <= 599, "a reply code is within 200..599");
-      (void)r.text();
-      (void)r.status();
-      Capabilities caps = parse_capabilities(r);
-      (void)caps.offers_auth("PLAIN");
-      replies.push_back(std::move(r));
-    }
-  }
-  return replies;
 }
 
 void check_dkim(std::string_view message, uint8_t mode) {

@@ -9,17 +9,13 @@
 #include <string_view>
 
 #include "common/auth/sasl.hpp"
+#include "tests/fuzz/fuzz_promise.hpp"
 
 namespace {
 
 using namespace chapar;
 
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "broken promise: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::require;
 
 }  // namespace
 

@@ -18,17 +18,13 @@
 #include "libmailstore/spool.hpp"
 #include "smtpd/command_parser.hpp"
 #include "smtpd/data_reader.hpp"
+#include "tests/fuzz/fuzz_promise.hpp"
 
 namespace {
 
 using namespace chapar;
 
-void require(bool condition, const char* what) {
-  if (!condition) {
-    std::fprintf(stderr, "broken promise: %s\n", what);
-    std::abort();
-  }
-}
+using fuzz::require;
 
 void check_mailbox(std::string_view text) {
   auto parsed = smtp::parse_mailbox(text);

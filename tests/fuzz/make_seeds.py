@@ -301,6 +301,7 @@ def main():
     # MIME: the corpus and the store's own test messages.
     for message in corpus_messages(corpus):
         w.seed("mime", b"\0" + message)
+        w.seed("mime_parser", b"\0" + message)
     w.seed("mime", b"\0From: a@b\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
            b"Content-Type: message/rfc822\r\n\r\nSubject: x\r\n\r\ny\r\n--b--\r\n")
     w.seed("mime", b"\1" + b"Content-Type: multipart/mixed; boundary=a\n\n--a\n" * 8)
@@ -327,6 +328,8 @@ def main():
     for n, message in enumerate(OUTBOUND_MESSAGES + corpus_messages(corpus)[:30]):
         replies = OUTBOUND_REPLIES[n % len(OUTBOUND_REPLIES)]
         w.seed("outbound", bytes([n & 0xff]) + replies + b"\0" + message)
+    for n, replies in enumerate(OUTBOUND_REPLIES):
+        w.seed("smtp_reply", bytes([n << 4]) + replies)
 
     for target in sorted(w.counts):
         print("seeds {}: {}".format(target, w.counts[target]))
