@@ -321,6 +321,7 @@ class Loader {
     r.duration("max_failure_delay_ms", a.max_failure_delay, 0);
     r.duration("failure_window_seconds", a.failure_window, 1);
     r.number("global_failure_threshold", a.global_failure_threshold, 1, kMaxU32);
+    r.duration("login_cache_seconds", a.login_cache, 0);
     if (a.max_failure_delay < a.failure_delay) {
       r.fail("max_failure_delay_ms", "must not be less than failure_delay_ms");
     }

@@ -63,6 +63,8 @@ struct Auth {
   // Failed logins within the window, from all addresses together, above which every login
   // is slowed a little (guessing spread thinly over many accounts and addresses).
   uint32_t global_failure_threshold = 100;
+  // How long a successful password check is remembered (auth::LoginCache); zero: never.
+  std::chrono::seconds login_cache{3600};
 };
 
 struct Outbound {

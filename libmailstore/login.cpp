@@ -64,13 +64,19 @@ void Login::check(std::shared_ptr<Attempt> attempt) {
     hash = account->password_hash;
     attempt->account = std::move(*account);
   }
+  auth::LoginCache& verified = throttle_.verified_logins();
+  if (attempt->account && verified.recall(attempt->address, hash, attempt->password, host_.now())) {
+    finish(attempt, true);
+    return;
+  }
   std::weak_ptr<bool> alive = alive_;
   host_.run_blocking(
-      [attempt, hash = std::move(hash)] {
-        attempt->ok = auth::verify_password(attempt->password, hash);
-      },
-      [this, alive, attempt] {
+      [attempt, hash] { attempt->ok = auth::verify_password(attempt->password, hash); },
+      [this, alive, attempt, &verified, hash] {
         if (alive.expired()) return;
+        if (attempt->ok && attempt->account) {
+          verified.remember(attempt->address, hash, attempt->password, host_.now());
+        }
         finish(attempt, attempt->ok);
       });
 }

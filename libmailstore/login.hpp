@@ -7,7 +7,8 @@
 //  2. Look the account up by full address; a user name without '@' means that user in the
 //     only domain, when exactly one domain exists.
 //  3. Verify the password on a worker thread (SessionHost::run_blocking). An unknown user is
-//     checked against a dummy hash so that the answer takes as long.
+//     checked against a dummy hash so that the answer takes as long. A password that matched
+//     this account's stored hash a short while ago (auth::LoginCache) is not hashed again.
 //  4. On failure (unknown user, wrong password, disabled account) record it, log one line
 //       level=warning event=auth_failed conn=… ip=… user=… proto=… reason=…
 //     (fail2ban: `event=auth_failed .* ip=<HOST> `), and answer after the throttle's delay.

@@ -132,7 +132,7 @@ Result<std::unique_ptr<LoginThrottle>> LoginThrottle::open(const fs::path& data_
 }
 
 LoginThrottle::LoginThrottle(Key, std::unique_ptr<Database> db, config::Auth settings)
-    : db_(std::move(db)), settings_(settings) {}
+    : db_(std::move(db)), settings_(settings), verified_logins_(settings.login_cache) {}
 
 LoginThrottle::~LoginThrottle() = default;
 

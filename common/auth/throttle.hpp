@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/auth/login_cache.hpp"
 #include "common/config.hpp"
 #include "common/result.hpp"
 
@@ -57,6 +58,9 @@ class LoginThrottle {
   // The address as the throttle counts it: IPv6 cut to its /64, IPv4-mapped IPv6 as IPv4.
   static std::string address_key(std::string_view ip);
 
+  // Successful password checks of this process, kept for config::Auth::login_cache.
+  LoginCache& verified_logins() { return verified_logins_; }
+
  private:
   int64_t window_ms() const;
   std::chrono::milliseconds doubling(int64_t count) const;
@@ -64,6 +68,7 @@ class LoginThrottle {
   std::mutex mutex_;
   std::unique_ptr<Database> db_;
   config::Auth settings_;
+  LoginCache verified_logins_;
 };
 
 }  // namespace chapar::auth

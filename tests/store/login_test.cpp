@@ -120,6 +120,32 @@ TEST_CASE_FIXTURE(LoginFixture, "login: a wrong password is logged once and slow
   CHECK(log.find("wrong") == std::string::npos);  // never the password
 }
 
+TEST_CASE_FIXTURE(LoginFixture, "login: a password that matched a while ago is not hashed again") {
+  REQUIRE(login("bob@example.org", "correct horse").has_value());
+  CHECK(host.blocking_runs() == 1);
+  REQUIRE(login("Bob@example.org", "correct horse").has_value());
+  CHECK(host.blocking_runs() == 1);
+  // A wrong password always takes the full hash, and is never remembered.
+  REQUIRE_FALSE(login("bob@example.org", "correct horsf").has_value());
+  CHECK(host.blocking_runs() == 2);
+  // A new password: the old one no longer matches the stored hash.
+  auto hash = auth::hash_password("battery staple");
+  REQUIRE(hash.has_value());
+  REQUIRE(store->set_password_sync("bob@example.org", *hash));
+  REQUIRE_FALSE(login("bob@example.org", "correct horse").has_value());
+  CHECK(host.blocking_runs() == 3);
+  // Disabled accounts are refused whatever is remembered.
+  REQUIRE(login("bob@example.org", "battery staple").has_value());
+  REQUIRE(store->set_disabled_sync("bob@example.org", true));
+  REQUIRE_FALSE(login("bob@example.org", "battery staple").has_value());
+  CHECK(host.blocking_runs() == 4);
+  // Past the lifetime the hash is checked again.
+  REQUIRE(store->set_disabled_sync("bob@example.org", false));
+  host.set_now(host.now() + 3601s);
+  REQUIRE(login("bob@example.org", "battery staple").has_value());
+  CHECK(host.blocking_runs() == 5);
+}
+
 TEST_CASE_FIXTURE(LoginFixture, "login: unknown users fail the same way") {
   StderrCapture capture(dir / "stderr");
   auto r = login("nobody@example.org", "correct horse");

@@ -85,6 +85,7 @@ void TestHost::send(std::string_view bytes) {
 }
 
 void TestHost::run_blocking(std::function<void()> work, std::function<void()> done) {
+  ++blocking_runs_;
   local_.push_back([work = std::move(work), done = std::move(done)] {
     work();
     done();

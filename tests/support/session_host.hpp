@@ -49,6 +49,8 @@ class TestHost : public net::SessionHost {
   bool tls_active() const { return tls_.has_value(); }
   // The delays requested through run_later, in order.
   const std::vector<std::chrono::milliseconds>& delays() const { return delays_; }
+  // How many times run_blocking was called.
+  size_t blocking_runs() const { return blocking_runs_; }
   void set_now(std::chrono::system_clock::time_point now) { now_ = now; }
   // Tells the session that the peer vanished and destroys it.
   void disconnect();
@@ -80,6 +82,7 @@ class TestHost : public net::SessionHost {
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::deque<std::function<void()>> local_;
   std::vector<std::chrono::milliseconds> delays_;
+  size_t blocking_runs_ = 0;
   std::string output_;
   std::optional<net::TlsInfo> tls_;
   bool tls_requested_ = false;
