@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "chaparctl/check.hpp"
+#include "chaparctl/check_privileges.hpp"
 #include "chaparctl/dkim.hpp"
 #include "chaparctl/exit_codes.hpp"
 #include "chaparctl/handlers.hpp"
@@ -190,6 +191,11 @@ std::optional<Failure> prepare(const Command& command, Context& ctx) {
   ctx.config = std::move(*config);
   if (command.needs == Needs::kConfig) return std::nullopt;
 
+  // Run as root, the store is opened as server.user, as the daemons open it: files SQLite
+  // creates next to the database (its WAL and shared-memory index) must stay theirs.
+  if (auto user = become_server_user(*ctx.config); !user) {
+    return Failure{exit_code_for(user.error().code), user.error().message};
+  }
   const auto& data_dir = ctx.config->store.data_dir;
   auto store = store::Store::open({.data_dir = data_dir, .create = false});
   if (!store && store.error().code == Errc::kNotFound) {
