@@ -50,7 +50,10 @@ class SessionHost {
  public:
   virtual ~SessionHost() = default;
 
-  // Queues bytes for the peer. Output is written in order; sending never blocks.
+  // Queues bytes for the peer. Output is written in order; sending never blocks. What is
+  // queued goes out when the host's call into the session returns; a session that acts on
+  // an event from outside its own connection (another session's change) does so in
+  // run_later(0), so that its output is written at once.
   virtual void send(std::string_view bytes) = 0;
   // Bytes queued but not yet accepted by the peer. Sessions that stream large answers
   // produce more only while this is below their chunk size, and wait for on_writable().
