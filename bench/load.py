@@ -8,6 +8,8 @@
 Each prints one JSON object on stdout. pop3 and imap spread their clients over --processes
 worker processes (threads inside each), so that the Python interpreter is not the only thing
 measured; every client logs in as users[i % len(users)] with --password.
+bench/load_client.cpp implements pop3 and imap alike (same options, counts and JSON) at a
+fraction of the CPU; bench/check_load_client.py checks that the two agree.
 
 pop3: each client logs in, retrieves every message of its maildrop (RETR 1..STAT count),
 without deleting, and quits. Result: messages, octets, seconds, messages_per_second.
@@ -15,8 +17,8 @@ without deleting, and quits. Result: messages, octets, seconds, messages_per_sec
 imap: each client repeats, until --seconds have passed: connect, LOGIN, SELECT INBOX,
 FETCH 1:* (FLAGS ENVELOPE), FETCH 100 consecutive messages BODY.PEEK[] from a random start,
 STORE +FLAGS/-FLAGS (\\Flagged) alternately on those 100, SEARCH SUBJECT, LOGOUT. Each
-command answered OK counts as one operation. Result: operations, operations_per_second, and
-per command: count and mean latency.
+command answered OK counts as one operation. Result: operations, operations_per_second, octets
+(of the literals in the answers to those operations), and per command: count and mean latency.
 
 idle: opens --connections connections, each LOGIN, SELECT INBOX, IDLE; prints
 {"idling": N, ...} once all are idling (or when no more can be opened), then holds them
@@ -112,6 +114,7 @@ def imap_client(args, index, deadline, stats, lock):
     local = {name: [0, 0.0] for name in IMAP_COMMANDS}
     errors = 0
     cycles = 0
+    octets = 0
     add = True
     while time.monotonic() < deadline:
         conn = None
@@ -139,7 +142,7 @@ def imap_client(args, index, deadline, stats, lock):
                 else:
                     text = "LOGOUT"
                 began = time.monotonic()
-                status, untagged, _ = conn.command(text)
+                status, untagged, literal_octets = conn.command(text)
                 ended = time.monotonic()
                 if status != "OK":
                     raise ProtocolError("%s answered %s" % (text.split()[0], status))
@@ -150,6 +153,7 @@ def imap_client(args, index, deadline, stats, lock):
                 if ended <= deadline:
                     local[name][0] += 1
                     local[name][1] += ended - began
+                    octets += literal_octets
             else:
                 cycles += 1
         except (OSError, ProtocolError) as e:
@@ -165,6 +169,7 @@ def imap_client(args, index, deadline, stats, lock):
             stats[name][1] += seconds
         stats["errors"] += errors
         stats["cycles"] += cycles
+        stats["octets"] += octets
 
 
 def pop3_read_line(reader):
@@ -287,6 +292,7 @@ def cmd_imap(args):
         "seconds": args.seconds,
         "operations": operations,
         "operations_per_second": round(operations / args.seconds, 1),
+        "octets": stats["octets"],
         "cycles": stats["cycles"],
         "errors": stats["errors"],
         "client_cpu_seconds": stats["client_cpu_seconds"],
