@@ -256,8 +256,10 @@ Status protocol_error(std::string message) {
   return fail(Errc::kInvalidArgument, message);
 }
 
-std::optional<uint64_t> parse_number(std::string_view text) {
-  uint64_t value = 0;
+// The whole of `text` as a number (T: uint64_t or double), or nothing.
+template <typename T = uint64_t>
+std::optional<T> parse_number(std::string_view text) {
+  T value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return {};
   return value;
@@ -718,13 +720,6 @@ std::vector<std::string> split_commas(std::string_view text) {
   }
 }
 
-std::optional<double> parse_double(const std::string& text) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return {};
-  return value;
-}
-
 Result<Options> parse_options(int argc, char** argv) {
   Options options;
   bool have_users = false;
@@ -744,7 +739,7 @@ Result<Options> parse_options(int argc, char** argv) {
     } else {
       return fail(Errc::kInvalidArgument, arg + " needs a value");
     }
-    std::optional<double> number = parse_double(value);
+    std::optional<double> number = parse_number<double>(value);
     if (arg == "--host") {
       options.host = value;
     } else if (arg == "--port") {
