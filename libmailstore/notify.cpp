@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -15,6 +17,7 @@
 #include <random>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "libmailstore/store.hpp"
 
@@ -22,8 +25,7 @@ namespace chapar::store {
 
 namespace {
 
-bool make_address(const std::filesystem::path& path, sockaddr_un& address, socklen_t& length) {
-  const std::string& text = path.native();
+bool make_address(const std::string& text, sockaddr_un& address, socklen_t& length) {
   if (text.size() >= sizeof(address.sun_path)) return false;
   std::memset(&address, 0, sizeof(address));
   address.sun_family = AF_UNIX;
@@ -44,32 +46,79 @@ std::vector<std::string> render(const std::map<MailboxId, ModSeq>& changes) {
 
 }  // namespace
 
-void send_changes(int fd, const std::filesystem::path& run_dir,
-                  const std::map<MailboxId, ModSeq>& changes) {
-  if (changes.empty()) return;
-  auto datagrams = render(changes);
+Announcer::Announcer(std::filesystem::path run_dir)
+    : run_dir_(std::move(run_dir)),
+      fd_(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {}
+
+Announcer::~Announcer() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Announcer::needs_scan() const {
+  if (!scanned_ || rescan_) return true;
+  if (std::chrono::steady_clock::now() - scanned_at_ >= kRescanInterval) return true;
+  struct stat st;
+  if (stat(run_dir_.c_str(), &st) != 0) return true;
+  return st.st_mtim.tv_sec != mtime_.tv_sec || st.st_mtim.tv_nsec != mtime_.tv_nsec;
+}
+
+void Announcer::scan() {
+  ++scans_;
+  scanned_ = true;
+  scanned_at_ = std::chrono::steady_clock::now();
+  sockets_.clear();
+  // The mtime is taken before the listing: a change after it shows as a newer mtime.
+  struct stat st;
+  if (stat(run_dir_.c_str(), &st) != 0) {
+    rescan_ = true;
+    return;
+  }
+  mtime_ = st.st_mtim;
   std::error_code ec;
-  for (const auto& item : std::filesystem::directory_iterator(run_dir, ec)) {
-    if (item.path().extension() != ".sock") continue;
+  for (const auto& item : std::filesystem::directory_iterator(run_dir_, ec)) {
+    if (item.path().extension() == ".sock") sockets_.push_back(item.path().native());
+  }
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  auto age = std::chrono::seconds(now.tv_sec - mtime_.tv_sec) +
+             std::chrono::nanoseconds(now.tv_nsec - mtime_.tv_nsec);
+  rescan_ = ec || age < kRacyWindow;
+}
+
+void Announcer::send(const std::map<MailboxId, ModSeq>& changes) {
+  if (changes.empty() || fd_ < 0) return;
+  if (needs_scan()) scan();
+  auto datagrams = render(changes);
+  bool gone = false;
+  for (auto& path : sockets_) {
     sockaddr_un address;
     socklen_t length = 0;
-    if (!make_address(item.path(), address, length)) continue;
+    if (!make_address(path, address, length)) continue;
     for (const auto& datagram : datagrams) {
       ssize_t n;
       do {
-        n = sendto(fd, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+        n = sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                    reinterpret_cast<const sockaddr*>(&address), length);
       } while (n < 0 && errno == EINTR);
-      if (n < 0 && errno == ECONNREFUSED) {
-        // Nobody is bound there any more: its process died without cleaning up.
-        std::error_code ignored;
-        std::filesystem::remove(item.path(), ignored);
+      if (n < 0 && (errno == ECONNREFUSED || errno == ENOENT)) {
+        // ECONNREFUSED: nobody is bound there any more, its process died without cleaning
+        // up. ENOENT: its listener closed and removed it.
+        if (errno == ECONNREFUSED) {
+          std::error_code ignored;
+          std::filesystem::remove(path, ignored);
+        }
+        path.clear();
+        gone = true;
         break;
       }
       // EAGAIN (the receiver's queue is full) and other errors drop the datagram: the
       // receiver's periodic re-check covers it.
       if (n < 0) break;
     }
+  }
+  if (gone) {
+    std::erase_if(sockets_, [](const std::string& path) { return path.empty(); });
+    rescan_ = true;
   }
 }
 
@@ -98,7 +147,7 @@ Result<int> bind_listener(const std::filesystem::path& run_dir, std::filesystem:
     auto candidate = run_dir / fmt::format("{}-{:08x}.sock", getpid(), random());
     sockaddr_un address;
     socklen_t length = 0;
-    if (!make_address(candidate, address, length)) {
+    if (!make_address(candidate.native(), address, length)) {
       return fail(Errc::kInvalidArgument,
                   fmt::format("socket path too long: {}", candidate.string()));
     }

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "libmailstore/writer.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -25,7 +22,7 @@ struct Writer::State {
 
   WriterOptions options;
   std::unique_ptr<Database> db;
-  int announce_fd = -1;
+  std::unique_ptr<Announcer> announcer;
 
   std::mutex mutex;
   std::condition_variable wake;
@@ -33,10 +30,6 @@ struct Writer::State {
   bool stopping = false;
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> requests{0};
-
-  ~State() {
-    if (announce_fd >= 0) close(announce_fd);
-  }
 
   void run();
   void commit(std::vector<Request>& batch);
@@ -50,7 +43,7 @@ Result<std::shared_ptr<Writer>> Writer::start(const WriterOptions& options) {
   auto state = std::make_shared<State>();
   state->options = options;
   state->db = std::move(*db);
-  state->announce_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  state->announcer = std::make_unique<Announcer>(options.run_dir);
   std::shared_ptr<Writer> writer(new Writer(state));
   writer->thread_ = std::thread([state] { state->run(); });
   return writer;
@@ -156,13 +149,13 @@ void Writer::State::commit(std::vector<Request>& batch) {
 }
 
 void Writer::State::announce(const std::vector<std::pair<MailboxId, ModSeq>>& changes) {
-  if (changes.empty() || announce_fd < 0) return;
+  if (changes.empty()) return;
   std::map<MailboxId, ModSeq> latest;
   for (const auto& [mailbox, modseq] : changes) {
     auto& slot = latest[mailbox];
     slot = std::max(slot, modseq);
   }
-  send_changes(announce_fd, options.run_dir, latest);
+  announcer->send(latest);
 }
 
 }  // namespace chapar::store
