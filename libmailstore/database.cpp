@@ -164,6 +164,12 @@ Status Database::exec(const char* sql) {
   return Unexpected{std::move(error)};
 }
 
+Status Database::run(const char* sql) {
+  auto q = query(sql);
+  if (!q) return Unexpected{q.error()};
+  return q->run();
+}
+
 namespace {
 
 struct BlobHandle {
@@ -216,7 +222,7 @@ Result<std::string> Database::read_blob(const char* table, const char* column, i
 // --- Transaction, Savepoint ---
 
 Result<Transaction> Transaction::begin(Database& db, Mode mode) {
-  auto s = db.exec(mode == Mode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN");
+  auto s = db.run(mode == Mode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN");
   if (!s) return Unexpected{s.error()};
   return Transaction(db);
 }
@@ -229,13 +235,13 @@ Status Transaction::commit() {
   Database* db = db_;
   db_ = nullptr;
   if (db == nullptr) return fail(Errc::kInternal, "transaction already finished");
-  auto s = db->exec("COMMIT");
+  auto s = db->run("COMMIT");
   if (!s && db->in_transaction()) (void)db->exec("ROLLBACK");
   return s;
 }
 
 Result<Savepoint> Savepoint::begin(Database& db) {
-  auto s = db.exec("SAVEPOINT request");
+  auto s = db.run("SAVEPOINT request");
   if (!s) return Unexpected{s.error()};
   return Savepoint(db);
 }
@@ -252,7 +258,7 @@ Status Savepoint::release() {
   Database* db = db_;
   db_ = nullptr;
   if (db == nullptr) return fail(Errc::kInternal, "savepoint already released");
-  return db->exec("RELEASE request");
+  return db->run("RELEASE request");
 }
 
 }  // namespace chapar::store

@@ -100,8 +100,11 @@ class Database {
   // The cached statement for `sql`, prepared on first use. Fails only when `sql` does not
   // compile, which is a programming error reported as kInternal.
   Result<Query> query(const char* sql);
-  // Runs statements without parameters (migrations, pragmas, transaction control).
+  // Runs statements without parameters (migrations, pragmas), compiling them each time.
   Status exec(const char* sql);
+  // Runs one statement without parameters through the statement cache: for those run over
+  // and over (transaction control).
+  Status run(const char* sql);
 
   int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
