@@ -2,6 +2,7 @@
 #include "smtpd/data_reader.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace chapar::smtp {
 namespace {
@@ -9,12 +10,42 @@ namespace {
 // Content is handed to the spool in pieces of about this size.
 constexpr size_t kFlushThreshold = 64 * 1024;
 
+// Finds the next CR or LF in one input with memchr (vectorised; find_first_of tests the set
+// once per character). Where each was found is remembered until the reader passes it, so
+// every byte is scanned at most once for each, whatever the mix of line ends.
+class BreakFinder {
+ public:
+  explicit BreakFinder(std::string_view input) : input_(input) {}
+
+  // The first CR or LF at or after `from` (never less than an earlier `from`), or npos.
+  size_t next(size_t from) {
+    refresh(cr_, '\r', from);
+    refresh(lf_, '\n', from);
+    return std::min(cr_, lf_);
+  }
+
+ private:
+  static constexpr size_t kUnknown = std::string_view::npos - 1;
+
+  void refresh(size_t& at, char c, size_t from) const {
+    if (at != kUnknown && (at == std::string_view::npos || at >= from)) return;
+    const void* found = std::memchr(input_.data() + from, c, input_.size() - from);
+    at = found != nullptr ? static_cast<size_t>(static_cast<const char*>(found) - input_.data())
+                          : std::string_view::npos;
+  }
+
+  std::string_view input_;
+  size_t cr_ = kUnknown;
+  size_t lf_ = kUnknown;
+};
+
 }  // namespace
 
 DataReader::DataReader(std::shared_ptr<store::Spool> spool, Limits limits, bool after_crlf)
     : spool_(std::move(spool)), limits_(limits), previous_crlf_(after_crlf) {}
 
 size_t DataReader::feed(std::string_view input) {
+  BreakFinder breaks(input);
   size_t i = 0;
   while (i < input.size() && state_ != State::kDone) {
     char c = input[i];
@@ -61,7 +92,7 @@ size_t DataReader::feed(std::string_view input) {
         }
         break;
       case State::kInLine: {
-        size_t stop = input.find_first_of("\r\n", i);
+        size_t stop = breaks.next(i);
         if (stop == std::string_view::npos) stop = input.size();
         if (stop > i) {
           emit(input.substr(i, stop - i));

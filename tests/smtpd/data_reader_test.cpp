@@ -127,6 +127,14 @@ TEST_CASE("bare LF becomes CRLF, bare CR stays") {
   CHECK(o.content == "a\r\nb\rc\r\n\r\n\r\n");
 }
 
+TEST_CASE("line ends of every kind mixed in one input") {
+  // The reader remembers where it found the next CR and the next LF; runs of one kind
+  // between two of the other must not make it skip or repeat a line end.
+  Outcome o = read_every_way("l1\nl2\nl3\nx\ry\r\nz\r\r\nw\n\n..s\r\na\rb\rc\rd\nv\r\n.\r\n");
+  CHECK(o.done);
+  CHECK(o.content == "l1\r\nl2\r\nl3\r\nx\ry\r\nz\r\r\nw\r\n\r\n.s\r\na\rb\rc\rd\r\nv\r\n");
+}
+
 TEST_CASE("after a bare-LF line, a dot line with CRLF is content") {
   Outcome o = read_every_way("x\n.\r\ny\r\n.\r\n");
   CHECK(o.done);
