@@ -153,22 +153,26 @@ Result<Recipient> Store::resolve_recipient(std::string_view address) {
   if (!parsed) return Unexpected{parsed.error()};
   Recipient recipient;
   recipient.address = std::string(address);
+  // One snapshot (and one read lock) for the up to four lookups below.
+  auto txn = Transaction::begin(*db_, Transaction::Mode::kDeferred);
+  if (!txn) return Unexpected{txn.error()};
   auto domain = records::find_domain(*db_, parsed->domain);
   if (!domain) return Unexpected{domain.error()};
   if (!*domain) {
     recipient.kind = Recipient::Kind::kRemote;
-    return recipient;
-  }
-  auto target = address_target(*db_, *parsed);
-  if (!target) return Unexpected{target.error()};
-  if (!*target) {
-    target = records::find_alias(*db_, "@" + parsed->domain);
+  } else {
+    auto target = address_target(*db_, *parsed);
     if (!target) return Unexpected{target.error()};
+    if (!*target) {
+      target = records::find_alias(*db_, "@" + parsed->domain);
+      if (!target) return Unexpected{target.error()};
+    }
+    if (*target) {
+      recipient.kind = Recipient::Kind::kLocal;
+      recipient.account = **target;
+    }
   }
-  if (*target) {
-    recipient.kind = Recipient::Kind::kLocal;
-    recipient.account = **target;
-  }
+  if (auto s = txn->commit(); !s) return Unexpected{s.error()};
   return recipient;
 }
 
@@ -183,7 +187,7 @@ Result<bool> Store::may_send_as(AccountId account, std::string_view address) {
 Result<bool> Store::has_room(AccountId account, uint64_t size) {
   auto found = records::load_account(*db_, account);
   if (!found) return Unexpected{found.error()};
-  return found->quota_bytes == 0 || found->used_bytes + size <= found->quota_bytes;
+  return found->has_room(size);
 }
 
 // --- Writes ---

@@ -67,6 +67,10 @@ struct Account {
   uint64_t used_bytes = 0;
   bool disabled = false;
   std::string address() const { return local_part + "@" + domain; }
+  // Whether `size` more octets fit within the quota as of this reading.
+  bool has_room(uint64_t size) const {
+    return quota_bytes == 0 || used_bytes + size <= quota_bytes;
+  }
 };
 
 struct Alias {

@@ -115,6 +115,7 @@ class Session : public net::ProtocolSession {
     MailParameters params;
     std::vector<std::string> recipients;  // every accepted RCPT, as given
     std::vector<store::AccountId> local;  // distinct accounts
+    std::vector<uint64_t> quotas;         // quota_bytes of each of `local` at RCPT
     std::vector<store::QueueRecipient> remote;
     std::shared_ptr<store::Spool> spool;
     std::optional<DataReader> data;

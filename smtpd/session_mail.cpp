@@ -124,18 +124,14 @@ void Session::cmd_rcpt(std::string_view args) {
                           address));
         return;
       }
-      Result<bool> room = services_.store.has_room(target.account, std::max<uint64_t>(declared, 1));
-      if (!room) {
-        reply(store_error(room.error(), "quota_check"));
-        return;
-      }
-      if (!*room) {
+      if (!account->has_room(std::max<uint64_t>(declared, 1))) {
         reply(kMailboxFull452,
               fmt::format("<{}>: Recipient address rejected: mailbox full", address));
         return;
       }
       if (std::find(txn_.local.begin(), txn_.local.end(), target.account) == txn_.local.end()) {
         txn_.local.push_back(target.account);
+        txn_.quotas.push_back(account->quota_bytes);
       }
       break;
     }
@@ -290,9 +286,9 @@ void Session::deliver(Result<store::PreparedMessage> prepared) {
     return;
   }
   uint64_t size = prepared->size;
-  for (store::AccountId id : txn_.local) {
-    Result<store::Account> account = services_.store.account(id);
-    if (account && account->quota_bytes != 0 && size > account->quota_bytes) {
+  // The quotas as RCPT read them; the commit checks the usage against the current ones.
+  for (uint64_t quota : txn_.quotas) {
+    if (quota != 0 && size > quota) {
       waiting_ = false;
       fail_transaction(kExceedsQuota552, "Error: message exceeds the mailbox quota");
       return;
