@@ -163,7 +163,12 @@ FetchJob::Status FetchJob::run(std::string& out, size_t budget) {
         fail("SERVERBUG", std::string(kInternalError));
         return Status::kFailed;
       }
-      out += mime::replace_nuls(*data);
+      // Stored content rarely holds NUL; only then is it copied to replace them.
+      if (data->find('\0') == std::string::npos) {
+        out += *data;
+      } else {
+        out += mime::replace_nuls(*data);
+      }
       piece.offset += data->size();
       piece.length -= std::min<uint64_t>(piece.length, data->size());
       if (piece.length == 0) pieces_.pop_front();
@@ -271,13 +276,20 @@ bool FetchJob::render(const FetchTarget& target, const store::Entry& entry) {
 }
 
 bool FetchJob::render_section(const FetchItem& item, const store::Entry& entry, std::string& text) {
-  const mime::MessageStructure* s = structure(entry);
-  if (!s) {
-    fail("SERVERBUG", std::string(kInternalError));
-    return false;
-  }
   const mime::SectionSpec spec = to_spec(item.section);
-  const mime::SectionRange range = mime::find_section(*s, spec);
+  mime::SectionRange range;
+  if (spec.path.empty() && spec.kind == mime::SectionSpec::Kind::kFull) {
+    // BODY[] is the whole message, as long as the entry says: no structure is needed.
+    range.found = true;
+    range.length = entry.size;
+  } else {
+    const mime::MessageStructure* s = structure(entry);
+    if (!s) {
+      fail("SERVERBUG", std::string(kInternalError));
+      return false;
+    }
+    range = mime::find_section(*s, spec);
+  }
   text += fetch_item_name(item);
   text.push_back(' ');
   if (!range.found) {
