@@ -20,8 +20,8 @@ using Handles = ChangeFeed::Handles;
 void on_readable(uv_poll_t* poll, int status, int) {
   auto* h = static_cast<Handles*>(poll->data);
   if (status < 0) return;
-  for (store::MailboxId mailbox : h->listener->drain()) {
-    if (mailbox != store::kQueueChanges) h->watch->notify(mailbox);
+  for (const auto& [mailbox, modseq] : h->listener->drain_changes()) {
+    if (mailbox != store::kQueueChanges) h->watch->notify(mailbox, modseq);
   }
 }
 

@@ -92,6 +92,8 @@ void Session::pump_fetch() {
     std::unique_ptr<FetchJob> job = std::move(fetch_);
     if (view_) {
       for (const auto& [uid, modseq] : job->reported()) {
+        // A change at or below the view's MODSEQ never comes up again: nothing to note.
+        if (modseq <= view_->modseq) continue;
         store::ModSeq& told = view_->announced[uid];
         told = std::max(told, modseq);
       }

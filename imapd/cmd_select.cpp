@@ -57,7 +57,7 @@ void Session::cmd_examine(Command& command) {
 void Session::deselect() {
   if (view_) services_.watch.remove(view_->id(), this);
   view_.reset();
-  dirty_ = false;
+  announced_modseq_ = 0;
   if (state_ == State::kSelected) state_ = State::kAuthenticated;
 }
 

@@ -41,13 +41,25 @@ void Session::cmd_store(Command& command) {
       on_loop<store::FlagChangeResult>([this, uids, mailbox, silent](auto result) {
         if (!result) return finish_store_error(result.error(), "store");
         if (!view_ || view_->id() != mailbox) return finish_ok("Store completed.");
-        if (!result->updated.empty()) services_.watch.notify(mailbox);
         std::map<store::Uid, const store::Entry*> updated;
         std::vector<std::string> keywords;
         for (const store::Entry& e : result->updated) {
           updated[e.uid] = &e;
           keywords.insert(keywords.end(), e.keywords.begin(), e.keywords.end());
           view_->announced[e.uid] = e.modseq;
+        }
+        if (!result->updated.empty()) {
+          // One change, one new MODSEQ for every entry it updated.
+          const store::ModSeq modseq = result->updated.front().modseq;
+          if (modseq == view_->modseq + 1) {
+            // RFC 7162 §3.1.1: every change takes a MODSEQ above the last one. This change
+            // took the next after what the view has reported, so nothing else changed in
+            // between, and what it changed is answered here: the view is up to date to it,
+            // as a look at the store would have made it.
+            view_->modseq = modseq;
+            view_->announced.clear();
+          }
+          services_.watch.notify(mailbox, modseq);
         }
         note_keywords(keywords);
         const bool with_uid = uid_command();

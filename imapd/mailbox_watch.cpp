@@ -16,7 +16,7 @@ void MailboxWatch::remove(store::MailboxId mailbox, Watcher* watcher) {
   if (it->second.empty()) watchers_.erase(it);
 }
 
-void MailboxWatch::notify(store::MailboxId mailbox) {
+void MailboxWatch::notify(store::MailboxId mailbox, store::ModSeq modseq) {
   auto it = watchers_.find(mailbox);
   if (it == watchers_.end()) return;
   // A copy: a watcher may change the registry while it is told.
@@ -25,7 +25,7 @@ void MailboxWatch::notify(store::MailboxId mailbox) {
     auto now = watchers_.find(mailbox);
     if (now != watchers_.end() &&
         std::find(now->second.begin(), now->second.end(), w) != now->second.end()) {
-      w->on_mailbox_changed(mailbox);
+      w->on_mailbox_changed(mailbox, modseq);
     }
   }
 }

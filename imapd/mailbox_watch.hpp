@@ -4,9 +4,11 @@
 // session feeds it after its own writes so that the other sessions of this process learn
 // of them at once. A notification only says "look again": each session asks the store for
 // what changed since the MODSEQ it has reported, so duplicates and losses cost nothing.
-// Loop thread only.
+// A notification that names the mailbox's MODSEQ after the change lets a session that has
+// already seen that much skip the look. Loop thread only.
 #pragma once
 
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -16,9 +18,13 @@ namespace chapar::imap {
 
 class MailboxWatch {
  public:
+  // What a notification says when it does not know the MODSEQ of the change.
+  static constexpr store::ModSeq kUnknownModSeq = std::numeric_limits<store::ModSeq>::max();
+
   class Watcher {
    public:
-    virtual void on_mailbox_changed(store::MailboxId mailbox) = 0;
+    // `modseq`: the mailbox's HIGHESTMODSEQ after the change, or kUnknownModSeq.
+    virtual void on_mailbox_changed(store::MailboxId mailbox, store::ModSeq modseq) = 0;
 
    protected:
     ~Watcher() = default;
@@ -27,7 +33,7 @@ class MailboxWatch {
   void add(store::MailboxId mailbox, Watcher* watcher);
   void remove(store::MailboxId mailbox, Watcher* watcher);
   // Tells every watcher of `mailbox`. Watchers may add or remove themselves meanwhile.
-  void notify(store::MailboxId mailbox);
+  void notify(store::MailboxId mailbox, store::ModSeq modseq = kUnknownModSeq);
   // Tells every watcher of every mailbox (the periodic re-check for lost announcements).
   void notify_all();
   size_t watchers(store::MailboxId mailbox) const;

@@ -205,7 +205,7 @@ class Session : public net::ProtocolSession, private MailboxWatch::Watcher {
   void copy_or_move(Command& command, bool move);
 
   // ---- sync.cpp: reporting changes of the selected mailbox ----
-  void on_mailbox_changed(store::MailboxId mailbox) override;
+  void on_mailbox_changed(store::MailboxId mailbox, store::ModSeq modseq) override;
   // Reports what changed since the view's MODSEQ. `allow_expunge` per RFC 9051 §7.5.1;
   // `force` asks the store even without a notification (NOOP, CHECK, IDLE).
   void sync(bool allow_expunge, bool force = false);
@@ -239,7 +239,10 @@ class Session : public net::ProtocolSession, private MailboxWatch::Watcher {
 
   std::optional<store::Account> account_;
   std::optional<MailboxView> view_;
-  bool dirty_ = false;  // a change notification arrived for the selected mailbox
+  // The highest MODSEQ that notifications announced for the selected mailbox since the
+  // store was last asked (MailboxWatch::kUnknownModSeq when one did not say); the store is
+  // asked again while it is above the view's MODSEQ.
+  store::ModSeq announced_modseq_ = 0;
   bool idle_report_pending_ = false;
 
   std::optional<auth::SaslServer> sasl_;

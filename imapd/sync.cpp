@@ -32,9 +32,12 @@ std::string flag_list(const store::Entry& entry) {
   return out;
 }
 
-void Session::on_mailbox_changed(store::MailboxId mailbox) {
+void Session::on_mailbox_changed(store::MailboxId mailbox, store::ModSeq modseq) {
   if (!view_ || view_->id() != mailbox || closing_) return;
-  dirty_ = true;
+  announced_modseq_ = std::max(announced_modseq_, modseq);
+  // A change this session has already reported (its own, announced again by the store)
+  // needs no look.
+  if (announced_modseq_ <= view_->modseq) return;
   // RFC 2177 §3: while idling, changes are told at once. The notification does not come
   // from this connection, so the report runs as the connection's own work, after which
   // the host writes what it produced.
@@ -102,8 +105,8 @@ void Session::announce_expunged(const std::vector<store::Uid>& uids) {
 void Session::sync(bool allow_expunge, bool force) {
   if (!view_ || closing_) return;
   MailboxView& view = *view_;
-  if (dirty_ || force) {
-    dirty_ = false;
+  if (announced_modseq_ > view.modseq || force) {
+    announced_modseq_ = 0;
     auto changes = services_.store.changes_since(view.id(), view.modseq);
     if (!changes) {
       if (changes.error().code == Errc::kNotFound) {

@@ -164,6 +164,48 @@ S: u OK Fetch completed.
                              before, before + 1));
 }
 
+TEST_CASE("imap: a session's own change announced back needs no look, and hides nothing") {
+  ImapFixture f;
+  auto a = selected(f);
+  store::Mailbox inbox = f.mailbox(kAlice, "INBOX");
+  f.converse(*a, R"(C: a1 STORE 1 +FLAGS (\Flagged)
+S: * 1 FETCH (FLAGS (\Flagged))
+S: a1 OK Store completed.
+C: i IDLE
+S: + idling
+)");
+  // The store's announcement of A's own change, as the change feed passes it on.
+  f.watch.notify(inbox.id, inbox.highest_modseq + 1);
+  a->drain();
+  CHECK(a->take_output() == "");
+  // Another process's change, announced: told at once.
+  store::FlagChange change;
+  change.mailbox = inbox.id;
+  change.uids = {2};
+  change.op = store::FlagOp::kAdd;
+  change.flags = store::kSeen;
+  auto changed = f.store->change_flags_sync(change);
+  REQUIRE(changed.has_value());
+  REQUIRE(changed->updated.size() == 1);
+  f.watch.notify(inbox.id, changed->updated.front().modseq);
+  a->drain();
+  CHECK(a->take_output() == "* 2 FETCH (FLAGS (\\Seen))\r\n");
+  f.converse(*a, R"(C: DONE
+S: i OK Idle completed.
+)");
+  // A change that another process made before A's own, not yet announced, comes with A's
+  // answer: A's change then did not take the MODSEQ after the last A reported.
+  change.uids = {3};
+  REQUIRE(f.store->change_flags_sync(change).has_value());
+  f.converse(*a, R"(C: a2 STORE 1 -FLAGS (\Flagged)
+S: * 1 FETCH (FLAGS ())
+S: * 3 FETCH (FLAGS (\Seen))
+S: a2 OK Store completed.
+C: a3 NOOP
+S: a3 OK NOOP completed.
+)");
+}
+
 TEST_CASE("imap: a mailbox deleted under a session ends it") {
   ImapFixture f;
   auto a = f.open();
