@@ -77,6 +77,8 @@ void Session::start_fetch(std::vector<FetchTarget> targets, FetchRequest request
   options.uid_command = uid_command();
   options.condstore = condstore_;
   options.seen_set = std::move(seen_set);
+  options.cache = services_.cache;
+  options.uidvalidity = view_->mailbox().uidvalidity;
   fetch_ = std::make_unique<FetchJob>(services_.store, view_->id(), std::move(targets),
                                       std::move(request), std::move(options));
   pump_fetch();

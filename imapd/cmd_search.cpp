@@ -22,7 +22,8 @@ void Session::cmd_search(Command& command) {
   auto entries = services_.store.entries(view_->id());
   if (!entries) return finish_store_error(entries.error(), "search");
   SearchScope scope{view_->exists(), view_->last_uid(), view_->saved_result};
-  SearchMatcher matcher(services_.store, request.key, scope);
+  SearchMatcher matcher(services_.store, request.key, scope,
+                        SearchCache{services_.cache, view_->id(), view_->mailbox().uidvalidity});
   std::vector<uint32_t> numbers;
   std::vector<store::Uid> uids;
   store::ModSeq highest = 0;

@@ -6,6 +6,7 @@
 #include "common/auth/throttle.hpp"
 #include "imapd/change_feed.hpp"
 #include "imapd/mailbox_watch.hpp"
+#include "imapd/message_cache.hpp"
 #include "imapd/session.hpp"
 #include "libmailstore/store.hpp"
 
@@ -15,6 +16,9 @@ namespace {
 // How often every selected mailbox is looked at again, in case an announcement was lost
 // (DESIGN.md "Changes across processes").
 constexpr std::chrono::seconds kRecheck{30};
+// What the MessageCache may hold: with about 600 octets per message (an ENVELOPE and a
+// searched field or two), some 100,000 messages.
+constexpr size_t kMessageCacheBytes = 64 * 1024 * 1024;
 
 // What every session shares; it lives as long as the session factory.
 struct Shared {
@@ -23,6 +27,7 @@ struct Shared {
   std::unique_ptr<store::Store::ChangeListener> listener;
   MailboxWatch watch;
   std::unique_ptr<ChangeFeed> feed;
+  MessageCache cache{kMessageCacheBytes};
 };
 
 Result<net::SessionFactory> setup(DaemonContext& context) {
@@ -43,7 +48,7 @@ Result<net::SessionFactory> setup(DaemonContext& context) {
   context.on_shutdown([shared] { shared->feed->stop(); });
   return net::SessionFactory([shared, &config](net::SessionHost& host) {
     return std::make_unique<Session>(
-        host, Services{config, *shared->store, *shared->throttle, shared->watch});
+        host, Services{config, *shared->store, *shared->throttle, shared->watch, &shared->cache});
   });
 }
 

@@ -229,7 +229,17 @@ bool FetchJob::render(const FetchTarget& target, const store::Entry& entry) {
         next_item();
         text += fmt::format("MODSEQ ({})", entry.modseq);
         break;
-      case Type::kEnvelope:
+      case Type::kEnvelope: {
+        const std::string* envelope = this->envelope(entry);
+        if (!envelope) {
+          fail("SERVERBUG", std::string(kInternalError));
+          return close_failed();
+        }
+        next_item();
+        text += "ENVELOPE ";
+        text += *envelope;
+        break;
+      }
       case Type::kBodyStructure:
       case Type::kBody: {
         const mime::MessageStructure* s = structure(entry);
@@ -238,9 +248,7 @@ bool FetchJob::render(const FetchTarget& target, const store::Entry& entry) {
           return close_failed();
         }
         next_item();
-        if (item.type == Type::kEnvelope) {
-          text += "ENVELOPE " + mime::render_envelope(s->envelope());
-        } else if (item.type == Type::kBodyStructure) {
+        if (item.type == Type::kBodyStructure) {
           text += "BODYSTRUCTURE " + mime::render_bodystructure(*s, true);
         } else {
           text += "BODY " + mime::render_bodystructure(*s, false);
@@ -273,6 +281,18 @@ bool FetchJob::render(const FetchTarget& target, const store::Entry& entry) {
   text += ")\r\n";
   pieces_.push_back(Piece{std::move(text)});
   return true;
+}
+
+const std::string* FetchJob::envelope(const store::Entry& entry) {
+  const MessageKey key{mailbox_, options_.uidvalidity, entry.uid};
+  if (options_.cache) {
+    if (const std::string* kept = options_.cache->envelope(key)) return kept;
+  }
+  const mime::MessageStructure* s = structure(entry);
+  if (!s) return nullptr;
+  envelope_ = mime::render_envelope(s->envelope());
+  if (options_.cache) options_.cache->add_envelope(key, envelope_);
+  return &envelope_;
 }
 
 bool FetchJob::render_section(const FetchItem& item, const store::Entry& entry, std::string& text) {

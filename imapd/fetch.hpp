@@ -3,7 +3,7 @@
 // answer never has to exist whole: FETCH 1:* over 100,000 messages loads their entries in
 // batches, and a 50 MB body is read from the store in ranges as the peer takes it.
 // ENVELOPE, BODYSTRUCTURE and section offsets come from the structure the store computed at
-// delivery (libmailstore/mime).
+// delivery (libmailstore/mime); ENVELOPEs are kept in the MessageCache when there is one.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "imapd/arguments.hpp"
+#include "imapd/message_cache.hpp"
 #include "libmailstore/mime/structure.hpp"
 #include "libmailstore/store.hpp"
 
@@ -29,6 +30,10 @@ struct FetchOptions {
   bool condstore = false;    // CONDSTORE enabled: MODSEQ along with FLAGS (RFC 7162 §3.1)
   // Messages whose \Seen flag this FETCH set: their responses carry FLAGS.
   std::set<store::Uid> seen_set;
+  // Where ENVELOPEs are kept across commands (none: each is rendered from the structure),
+  // and the UIDVALIDITY that names the mailbox's messages there.
+  MessageCache* cache = nullptr;
+  uint32_t uidvalidity = 0;
 };
 
 class FetchJob {
@@ -64,6 +69,9 @@ class FetchJob {
   bool load_batch();
   // Queues the pieces of one message's response; false when an item failed.
   bool render(const FetchTarget& target, const store::Entry& entry);
+  // The ENVELOPE of the entry's message (valid until the next call); nullptr when the
+  // structure cannot be read.
+  const std::string* envelope(const store::Entry& entry);
   bool render_section(const FetchItem& item, const store::Entry& entry, std::string& text);
   // BINARY[...] or BINARY.SIZE[...] with its name into `text`; false when the content
   // cannot be decoded (the job has then failed).
@@ -98,6 +106,7 @@ class FetchJob {
   std::optional<mime::MessageStructure> structure_;
   store::MessageId loaded_content_for_ = 0;
   std::optional<std::string> content_;
+  std::string envelope_;  // the last one rendered
 };
 
 }  // namespace chapar::imap

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "common/text/ascii.hpp"
 #include "common/text/date.hpp"
 #include "common/text/utf8.hpp"
 #include "libmailstore/mime/charset.hpp"
@@ -74,8 +75,9 @@ std::string fold_case(std::string_view text) {
   return out;
 }
 
-SearchMatcher::SearchMatcher(store::Store& store, const SearchKey& key, SearchScope scope)
-    : store_(store), key_(key), scope_(std::move(scope)) {
+SearchMatcher::SearchMatcher(store::Store& store, const SearchKey& key, SearchScope scope,
+                             SearchCache cache)
+    : store_(store), key_(key), scope_(std::move(scope)), cache_(cache) {
   prepare_sets(key_);
 }
 
@@ -92,6 +94,7 @@ void SearchMatcher::prepare_sets(const SearchKey& key) {
   if (key.type == Type::kHeader || key.type == Type::kBody || key.type == Type::kText) {
     needles_[&key] = fold_case(key.text);
   }
+  if (key.type == Type::kHeader) field_names_[&key] = text::ascii_lowercase(key.field);
   for (const SearchKey& child : key.children) prepare_sets(child);
 }
 
@@ -213,6 +216,27 @@ int64_t SearchMatcher::sent_day(Message& m) {
   return *m.sent_day;
 }
 
+bool SearchMatcher::header_matches(const SearchKey& key, Message& m) {
+  auto contains_needle = [&](const std::vector<std::string>& values) {
+    return std::any_of(values.begin(), values.end(),
+                       [&](const std::string& v) { return contains_folded(v, needle(key)); });
+  };
+  const MessageKey id{cache_.mailbox, cache_.uidvalidity, m.entry->uid};
+  const std::string& name = field_names_.at(&key);
+  if (cache_.cache) {
+    if (const auto* kept = cache_.cache->field(id, name)) return contains_needle(*kept);
+  }
+  auto* fields = headers(m);
+  if (!fields) return false;
+  std::vector<std::string> values;
+  for (Field& f : *fields) {
+    if (mime::iequals(f.name, key.field)) values.push_back(f.text());
+  }
+  const bool found = contains_needle(values);
+  if (cache_.cache) cache_.cache->add_field(id, name, std::move(values));
+  return found;
+}
+
 bool SearchMatcher::eval(const SearchKey& key, Message& m) {
   const store::Entry& e = *m.entry;
   switch (key.type) {
@@ -262,13 +286,8 @@ bool SearchMatcher::eval(const SearchKey& key, Message& m) {
       return sent_day(m) == key.number;
     case Type::kSentSince:
       return sent_day(m) >= key.number;
-    case Type::kHeader: {
-      auto* fields = headers(m);
-      if (!fields) return false;
-      return std::any_of(fields->begin(), fields->end(), [&](Field& f) {
-        return mime::iequals(f.name, key.field) && contains_folded(f.text(), needle(key));
-      });
-    }
+    case Type::kHeader:
+      return header_matches(key, m);
     case Type::kBody: {
       const std::string* text = body(m);
       return text && contains_folded(*text, needle(key));

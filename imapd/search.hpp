@@ -2,7 +2,9 @@
 // Evaluating a SEARCH program (RFC 9051 §6.4.4) against the messages of a mailbox. Flags,
 // dates, sizes and sets come from the entry; header, body and text keys read the message
 // from the store only when a key needs them, and compare decoded text (RFC 2047 words,
-// transfer encodings and charsets undone) without regard to case, as Dovecot does.
+// transfer encodings and charsets undone) without regard to case, as Dovecot does. The
+// values a header key compares are kept in the MessageCache, when there is one, for the
+// next search of the same message.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 
 #include "common/result.hpp"
 #include "imapd/arguments.hpp"
+#include "imapd/message_cache.hpp"
 #include "libmailstore/mime/structure.hpp"
 #include "libmailstore/store.hpp"
 
@@ -25,13 +28,22 @@ struct SearchScope {
   std::vector<store::Uid> saved_result;  // "$"
 };
 
+// Where the compared values of header fields are kept across searches (none: each search
+// reads the headers again), and the mailbox whose messages are searched.
+struct SearchCache {
+  MessageCache* cache = nullptr;
+  store::MailboxId mailbox = 0;
+  uint32_t uidvalidity = 0;
+};
+
 // Lower-cases UTF-8 text for comparisons (ASCII, Latin-1, Latin Extended-A, Greek and
 // Cyrillic), leaving invalid sequences as they are.
 std::string fold_case(std::string_view text);
 
 class SearchMatcher {
  public:
-  SearchMatcher(store::Store& store, const SearchKey& key, SearchScope scope);
+  SearchMatcher(store::Store& store, const SearchKey& key, SearchScope scope,
+                SearchCache cache = {});
 
   // Whether message `seq` with `entry` matches. When its content cannot be read, the answer
   // is false and error() says why.
@@ -61,6 +73,8 @@ class SearchMatcher {
   };
 
   bool eval(const SearchKey& key, Message& m);
+  // HEADER (and SUBJECT, FROM, ...): whether a field of the key's name contains its text.
+  bool header_matches(const SearchKey& key, Message& m);
   void prepare_sets(const SearchKey& key);
   const mime::MessageStructure* structure(Message& m);
   std::vector<Field>* headers(Message& m);
@@ -74,6 +88,8 @@ class SearchMatcher {
   SearchScope scope_;
   std::map<const SearchKey*, Intervals> sets_;
   std::map<const SearchKey*, std::string> needles_;
+  std::map<const SearchKey*, std::string> field_names_;  // ASCII lower case, for the cache
+  SearchCache cache_;
   std::optional<Error> error_;
 };
 

@@ -34,6 +34,7 @@
 #include "imapd/fetch.hpp"
 #include "imapd/mailbox_view.hpp"
 #include "imapd/mailbox_watch.hpp"
+#include "imapd/message_cache.hpp"
 #include "imapd/parser.hpp"
 #include "libmailstore/login.hpp"
 #include "libmailstore/store.hpp"
@@ -47,6 +48,8 @@ struct Services {
   store::Store& store;
   auth::LoginThrottle& throttle;
   MailboxWatch& watch;
+  // Facts of messages kept across sessions (none: every command derives them again).
+  MessageCache* cache = nullptr;
 };
 
 class Session : public net::ProtocolSession, private MailboxWatch::Watcher {

@@ -15,6 +15,7 @@
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "imapd/mailbox_watch.hpp"
+#include "imapd/message_cache.hpp"
 #include "imapd/session.hpp"
 #include "libmailstore/store.hpp"
 #include "tests/support/session_host.hpp"
@@ -68,6 +69,10 @@ struct ImapFixture {
   std::unique_ptr<auth::LoginThrottle> throttle;
   std::unique_ptr<store::Store> store;
   MailboxWatch watch;
+  // Kept across the sessions on one store, as in the daemon. A fresh copy of the template
+  // gets a fresh cache: the copy hands out the same UIDVALIDITY and UIDs again, which a
+  // real store never does.
+  std::unique_ptr<MessageCache> cache;
 
   ImapFixture() {
     log::set_level(log::Level::kWarning);
@@ -128,6 +133,7 @@ struct ImapFixture {
   void reset() {
     store.reset();
     throttle.reset();
+    cache = std::make_unique<MessageCache>(1 << 20);
     std::filesystem::remove_all(data_dir());
     std::filesystem::create_directories(data_dir());
     for (const char* name : {"chapar.db", "chapar.db-wal"}) {
@@ -145,7 +151,8 @@ struct ImapFixture {
 
   net::SessionFactory factory() {
     return [this](net::SessionHost& host) {
-      return std::make_unique<Session>(host, Services{config, *store, *throttle, watch});
+      return std::make_unique<Session>(host,
+                                       Services{config, *store, *throttle, watch, cache.get()});
     };
   }
 
