@@ -75,7 +75,10 @@ void Session::cmd_search(Command& command) {
     }
   } else {
     std::string line = "SEARCH";
-    for (uint32_t n : numbers) line += fmt::format(" {}", n);
+    for (uint32_t n : numbers) {
+      line.push_back(' ');
+      append_number(line, n);
+    }
     if (modseq) line += fmt::format(" (MODSEQ {})", highest);
     untagged(line);
   }

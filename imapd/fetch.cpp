@@ -56,6 +56,10 @@ bool has_item(const std::vector<FetchItem>& items, Type type) {
                      [&](const FetchItem& i) { return i.type == type; });
 }
 
+// Room for a typical response of one message (FLAGS and an ENVELOPE), so that it is
+// allocated once.
+constexpr size_t kResponseReserve = 512;
+
 constexpr std::string_view kInternalError =
     "Internal error occurred. Refer to server log for more information.";
 
@@ -192,7 +196,11 @@ FetchJob::Status FetchJob::run(std::string& out, size_t budget) {
 }
 
 bool FetchJob::render(const FetchTarget& target, const store::Entry& entry) {
-  std::string text = fmt::format("* {} FETCH (", target.seq);
+  std::string text;
+  text.reserve(kResponseReserve);
+  text += "* ";
+  append_number(text, target.seq);
+  text += " FETCH (";
   bool first = true;
   auto next_item = [&] {
     if (!first) text.push_back(' ');
@@ -208,11 +216,13 @@ bool FetchJob::render(const FetchTarget& target, const store::Entry& entry) {
     switch (item.type) {
       case Type::kUid:
         next_item();
-        text += fmt::format("UID {}", entry.uid);
+        text += "UID ";
+        append_number(text, entry.uid);
         break;
       case Type::kFlags:
         next_item();
-        text += "FLAGS " + flag_list(entry);
+        text += "FLAGS ";
+        append_flag_list(text, entry);
         flags_sent = true;
         break;
       case Type::kInternalDate:
@@ -273,7 +283,8 @@ bool FetchJob::render(const FetchTarget& target, const store::Entry& entry) {
   if (options_.seen_set.count(entry.uid) && !flags_sent) {
     // RFC 9051 §6.4.5: \Seen set by this FETCH is told in the same response.
     next_item();
-    text += "FLAGS " + flag_list(entry);
+    text += "FLAGS ";
+    append_flag_list(text, entry);
     flags_sent = true;
     if (options_.condstore || wants_modseq_) text += fmt::format(" MODSEQ ({})", entry.modseq);
   }

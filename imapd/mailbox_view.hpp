@@ -19,6 +19,8 @@ namespace chapar::imap {
 
 // The FLAGS of an entry as IMAP writes them: "(\\Seen $Label)".
 std::string flag_list(const store::Entry& entry);
+// The same, appended to `out`.
+void append_flag_list(std::string& out, const store::Entry& entry);
 
 class MailboxView {
  public:

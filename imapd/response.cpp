@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "imapd/response.hpp"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "common/text/utf8.hpp"
@@ -68,6 +70,12 @@ bool is_valid_utf8(std::string_view text) {
     if (!next_code_point(text, pos, cp)) return false;
   }
   return true;
+}
+
+void append_number(std::string& out, uint64_t n) {
+  char digits[20];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), n).ptr;
+  out.append(digits, end);
 }
 
 void append_quoted(std::string& out, std::string_view value) {

@@ -5,6 +5,7 @@
 // IMAP4rev2 (RFC 6855 §3, RFC 9051 §5.1). Pure functions over strings.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,8 @@ void append_astring(std::string& out, std::string_view value, bool utf8);
 void append_quoted(std::string& out, std::string_view value);
 // "{n}\r\n" and the bytes, NUL octets turned into 0x80.
 void append_literal(std::string& out, std::string_view bytes);
+// The decimal digits of `n`.
+void append_number(std::string& out, uint64_t n);
 
 bool is_valid_utf8(std::string_view text);
 

@@ -17,9 +17,16 @@ constexpr std::string_view kSystemFlagNames = "\\Answered \\Flagged \\Deleted \\
 }  // namespace
 
 std::string flag_list(const store::Entry& entry) {
-  std::string out = "(";
+  std::string out;
+  append_flag_list(out, entry);
+  return out;
+}
+
+void append_flag_list(std::string& out, const store::Entry& entry) {
+  out.push_back('(');
+  const size_t open = out.size();
   auto add = [&](std::string_view name) {
-    if (out.size() > 1) out.push_back(' ');
+    if (out.size() > open) out.push_back(' ');
     out.append(name);
   };
   if (entry.flags & store::kAnswered) add("\\Answered");
@@ -29,7 +36,6 @@ std::string flag_list(const store::Entry& entry) {
   if (entry.flags & store::kDraft) add("\\Draft");
   for (const std::string& k : entry.keywords) add(k);
   out.push_back(')');
-  return out;
 }
 
 void Session::on_mailbox_changed(store::MailboxId mailbox, store::ModSeq modseq) {
@@ -76,12 +82,23 @@ void Session::note_keywords(const std::vector<std::string>& keywords) {
 }
 
 std::string Session::flag_update(uint32_t seq, const store::Entry& entry, bool with_uid) const {
-  std::string out = fmt::format("{} FETCH (", seq);
+  std::string out;
+  append_number(out, seq);
+  out += " FETCH (";
   // RFC 7162 §3.2.4: with QRESYNC, unsolicited FETCH responses carry the UID.
-  if (with_uid || qresync_) out += fmt::format("UID {} ", entry.uid);
-  out += "FLAGS " + flag_list(entry);
+  if (with_uid || qresync_) {
+    out += "UID ";
+    append_number(out, entry.uid);
+    out.push_back(' ');
+  }
+  out += "FLAGS ";
+  append_flag_list(out, entry);
   // RFC 7162 §3.1.4: once CONDSTORE is enabled, every FETCH of flags carries MODSEQ.
-  if (condstore_) out += fmt::format(" MODSEQ ({})", entry.modseq);
+  if (condstore_) {
+    out += " MODSEQ (";
+    append_number(out, entry.modseq);
+    out.push_back(')');
+  }
   out.push_back(')');
   return out;
 }
