@@ -60,6 +60,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   writer_options.run_dir = options.data_dir / kRunDir;
   writer_options.busy_timeout_ms = options.busy_timeout_ms;
   writer_options.max_batch = std::max<size_t>(options.max_batch, 1);
+  writer_options.checkpoint_pages = std::max(options.checkpoint_pages, 1);
   auto writer = Writer::start(writer_options);
   if (!writer) return Unexpected{writer.error()};
   return attach(options.data_dir, std::move(*writer), options.busy_timeout_ms);

@@ -99,6 +99,8 @@ struct StoreOptions {
   bool create = false;          // create the directory and database when missing
   int busy_timeout_ms = 10000;  // how long to wait for another process's transaction
   size_t max_batch = 1024;      // writer requests per transaction (1: no group commit)
+  // WAL length (pages) from which the writer checkpoints after a commit; see WriterOptions.
+  int checkpoint_pages = 8192;
 };
 
 // An exclusive hold on an account's maildrop for a POP3 session. Released when destroyed

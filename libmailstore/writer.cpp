@@ -30,10 +30,12 @@ struct Writer::State {
   bool stopping = false;
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> requests{0};
+  int wal_pages = 0;  // the WAL's length after the last commit (writer thread only)
 
   void run();
   void commit(std::vector<Request>& batch);
   void announce(const std::vector<std::pair<MailboxId, ModSeq>>& changes);
+  void checkpoint();
 };
 
 Result<std::shared_ptr<Writer>> Writer::start(const WriterOptions& options) {
@@ -43,6 +45,14 @@ Result<std::shared_ptr<Writer>> Writer::start(const WriterOptions& options) {
   auto state = std::make_shared<State>();
   state->options = options;
   state->db = std::move(*db);
+  // Replaces SQLite's automatic checkpoint (which is a WAL hook too).
+  sqlite3_wal_hook(
+      state->db->handle(),
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<State*>(self)->wal_pages = pages;
+        return SQLITE_OK;
+      },
+      state.get());
   state->announcer = std::make_unique<Announcer>(options.run_dir);
   std::shared_ptr<Writer> writer(new Writer(state));
   writer->thread_ = std::thread([state] { state->run(); });
@@ -92,6 +102,7 @@ void Writer::State::run() {
     }
     commit(batch);
     batch.clear();
+    checkpoint();
   }
 }
 
@@ -156,6 +167,16 @@ void Writer::State::announce(const std::vector<std::pair<MailboxId, ModSeq>>& ch
     slot = std::max(slot, modseq);
   }
   announcer->send(latest);
+}
+
+void Writer::State::checkpoint() {
+  if (wal_pages < options.checkpoint_pages) return;
+  // PASSIVE never waits for readers or other writers; what it cannot copy now is copied
+  // by a later one. Until the WAL is reset its length stays above the mark, so this runs
+  // after every commit, as SQLite's automatic checkpoint would.
+  (void)sqlite3_wal_checkpoint_v2(db->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+  wal_pages = 0;
 }
 
 }  // namespace chapar::store
