@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// Deliveries per second into the store: 4 KB messages, each to one local INBOX, with
-// synchronous=FULL. Each producer is a thread with its own Store that waits for every
-// delivery to be durable before it makes the next, as an SMTP session waits before its 250.
+// Deliveries per second into the store: messages of 4 KB (or --size octets), each to one
+// local INBOX, with synchronous=FULL. Each producer is a thread with its own Store that waits
+// for every delivery to be durable before it makes the next, as an SMTP session waits before
+// its 250.
 //
-//   store_bench [--dir DIR] [--messages N] [--producers P]
+//   store_bench [--dir DIR] [--messages N] [--producers P] [--size OCTETS]
+//               [--checkpoint-pages PAGES]
 //
 // Runs three cases on fresh stores under DIR (default: a new directory in /tmp):
 //   1 producer                                   group commit (nothing to group)
@@ -32,12 +34,12 @@ using chapar::store::Spool;
 using chapar::store::Store;
 using chapar::store::StoreOptions;
 
-constexpr size_t kMessageSize = 4096;
-
 struct Settings {
   std::filesystem::path dir;
   int messages = 2000;  // per case
   int producers = 50;
+  size_t size = 4096;  // octets per message
+  int checkpoint_pages = StoreOptions{}.checkpoint_pages;
   bool own_dir = false;  // made here, so removed at the end
 };
 
@@ -47,15 +49,15 @@ struct Outcome {
   uint64_t commits = 0;
 };
 
-std::string message_text(int producer, int n) {
+std::string message_text(int producer, int n, size_t size) {
   std::string text = fmt::format(
       "From: producer{}@example.net\r\nTo: user{}@example.org\r\nSubject: message {}\r\n"
       "Message-ID: <{}.{}@bench.example>\r\n\r\n",
       producer, producer, n, producer, n);
-  while (text.size() < kMessageSize) {
+  while (text.size() < size) {
     text += "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\r\n";
   }
-  text.resize(kMessageSize - 2);
+  text.resize(size - 2);
   text += "\r\n";
   return text;
 }
@@ -65,12 +67,14 @@ std::string message_text(int producer, int n) {
   std::exit(1);
 }
 
-Outcome run_case(const std::filesystem::path& data_dir, int producers, int messages,
+Outcome run_case(const Settings& settings, const std::filesystem::path& data_dir, int producers,
                  size_t max_batch) {
+  int messages = settings.messages;
   StoreOptions options;
   options.data_dir = data_dir;
   options.create = true;
   options.max_batch = max_batch;
+  options.checkpoint_pages = settings.checkpoint_pages;
   auto opened = Store::open(options);
   if (!opened) die(opened.error().message);
   auto& store = *opened;
@@ -87,7 +91,7 @@ Outcome run_case(const std::filesystem::path& data_dir, int producers, int messa
   for (int n = 0; n < messages; ++n) {
     int p = n % producers;
     PreparedMessage message;
-    message.content = Spool::from_string(message_text(p, n));
+    message.content = Spool::from_string(message_text(p, n, settings.size));
     message.size = message.content->size();
     work[static_cast<size_t>(p)].push_back(std::move(message));
   }
@@ -137,7 +141,10 @@ Settings parse(int argc, char** argv) {
   Settings settings;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (i + 1 >= argc) die("usage: store_bench [--dir DIR] [--messages N] [--producers P]");
+    if (i + 1 >= argc) {
+      die("usage: store_bench [--dir DIR] [--messages N] [--producers P] [--size OCTETS] "
+          "[--checkpoint-pages PAGES]");
+    }
     std::string value = argv[++i];
     if (arg == "--dir") {
       settings.dir = value;
@@ -145,6 +152,10 @@ Settings parse(int argc, char** argv) {
       settings.messages = std::max(1, std::atoi(value.c_str()));
     } else if (arg == "--producers") {
       settings.producers = std::max(1, std::atoi(value.c_str()));
+    } else if (arg == "--size") {
+      settings.size = std::max<size_t>(512, std::strtoull(value.c_str(), nullptr, 10));
+    } else if (arg == "--checkpoint-pages") {
+      settings.checkpoint_pages = std::max(1, std::atoi(value.c_str()));
     } else {
       die("unknown option " + arg);
     }
@@ -162,14 +173,16 @@ Settings parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Settings settings = parse(argc, argv);
-  fmt::print("store_bench: {} messages of {} octets per case, synchronous=FULL, in {}\n",
-             settings.messages, kMessageSize, settings.dir.string());
+  fmt::print(
+      "store_bench: {} messages of {} octets per case, synchronous=FULL, checkpoint at {} "
+      "WAL pages, in {}\n",
+      settings.messages, settings.size, settings.checkpoint_pages, settings.dir.string());
 
-  Outcome single = run_case(settings.dir / "single", 1, settings.messages, 1024);
+  Outcome single = run_case(settings, settings.dir / "single", 1, 1024);
   report("1 producer, group commit", single);
-  Outcome grouped = run_case(settings.dir / "grouped", settings.producers, settings.messages, 1024);
+  Outcome grouped = run_case(settings, settings.dir / "grouped", settings.producers, 1024);
   report(fmt::format("{} producers, group commit", settings.producers).c_str(), grouped);
-  Outcome baseline = run_case(settings.dir / "baseline", settings.producers, settings.messages, 1);
+  Outcome baseline = run_case(settings, settings.dir / "baseline", settings.producers, 1);
   report(fmt::format("{} producers, one transaction per message", settings.producers).c_str(),
          baseline);
 
