@@ -490,6 +490,7 @@ class Loader {
     // RFC 7162 §4: a client may send command lines of 8192 octets.
     r.number("max_command_length", i.max_command_length, 8192, kMaxSize);
     r.number("max_literal_size", i.max_literal_size, 1024, kMaxSize);
+    r.number("message_cache_size", i.message_cache_size, 0, kMaxSize);
     r.duration("idle_timeout_seconds", i.idle_timeout, 1);
     r.finish();
   }

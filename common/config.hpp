@@ -109,7 +109,10 @@ struct Imapd {
   ConnectionLimits connections;
   size_t max_command_length = 64 * 1024;       // outside literals
   size_t max_literal_size = 50 * 1024 * 1024;  // advertised as APPENDLIMIT
-  std::chrono::seconds idle_timeout{1800};     // RFC 9051 §5.4: at least 30 minutes
+  // Rendered ENVELOPEs and searched header values kept across sessions (imap::MessageCache):
+  // about 600 octets per message, so some 100,000 messages.
+  size_t message_cache_size = 64 * 1024 * 1024;
+  std::chrono::seconds idle_timeout{1800};  // RFC 9051 §5.4: at least 30 minutes
 };
 
 struct Config {

@@ -16,9 +16,6 @@ namespace {
 // How often every selected mailbox is looked at again, in case an announcement was lost
 // (DESIGN.md "Changes across processes").
 constexpr std::chrono::seconds kRecheck{30};
-// What the MessageCache may hold: with about 600 octets per message (an ENVELOPE and a
-// searched field or two), some 100,000 messages.
-constexpr size_t kMessageCacheBytes = 64 * 1024 * 1024;
 
 // What every session shares; it lives as long as the session factory.
 struct Shared {
@@ -27,7 +24,7 @@ struct Shared {
   std::unique_ptr<store::Store::ChangeListener> listener;
   MailboxWatch watch;
   std::unique_ptr<ChangeFeed> feed;
-  MessageCache cache{kMessageCacheBytes};
+  std::unique_ptr<MessageCache> cache;
 };
 
 Result<net::SessionFactory> setup(DaemonContext& context) {
@@ -45,10 +42,13 @@ Result<net::SessionFactory> setup(DaemonContext& context) {
   auto feed = ChangeFeed::start(context.loop, *shared->listener, shared->watch, kRecheck);
   if (!feed) return Unexpected{feed.error()};
   shared->feed = std::move(*feed);
+  if (config.imapd.message_cache_size > 0) {
+    shared->cache = std::make_unique<MessageCache>(config.imapd.message_cache_size);
+  }
   context.on_shutdown([shared] { shared->feed->stop(); });
   return net::SessionFactory([shared, &config](net::SessionHost& host) {
-    return std::make_unique<Session>(
-        host, Services{config, *shared->store, *shared->throttle, shared->watch, &shared->cache});
+    return std::make_unique<Session>(host, Services{config, *shared->store, *shared->throttle,
+                                                    shared->watch, shared->cache.get()});
   });
 }
 

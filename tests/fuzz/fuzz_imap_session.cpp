@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "imapd/mailbox_watch.hpp"
+#include "imapd/message_cache.hpp"
 #include "imapd/session.hpp"
 #include "tests/fuzz/fuzz_host.hpp"
 #include "tests/fuzz/fuzz_store.hpp"
@@ -16,10 +17,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static fuzz::FuzzStore fixture;
   fixture.reset();
   imap::MailboxWatch watch;
+  // A fresh store hands out the same UIDs again: the cache must be as fresh. It is small, so
+  // that its eviction runs too.
+  imap::MessageCache cache(4096);
   net::SessionFactory factory =
-      [&watch](net::SessionHost& host) -> std::unique_ptr<net::ProtocolSession> {
+      [&watch, &cache](net::SessionHost& host) -> std::unique_ptr<net::ProtocolSession> {
     return std::make_unique<imap::Session>(
-        host, imap::Services{fixture.config(), fixture.store(), fixture.throttle(), watch});
+        host, imap::Services{fixture.config(), fixture.store(), fixture.throttle(), watch, &cache});
   };
   fuzz::drive(factory, "imap", "imaps", data, size);
   fixture.close();
