@@ -93,6 +93,18 @@ size_t DataReader::feed(std::string_view input) {
         break;
       case State::kInLine: {
         size_t stop = breaks.next(i);
+        if (stop != std::string_view::npos && input[stop] == '\r' && stop + 1 < input.size() &&
+            input[stop + 1] == '\n') {
+          // The common case: the rest of the line and its CR LF are all here. Such lines
+          // are stored unchanged and go to the spool as one run rather than line by line.
+          uint64_t length = line_length_ + (stop - i) + 2;
+          if (length > limits_.max_line_length) line_too_long_ = true;
+          extend_run(input.substr(i, stop + 2 - i));
+          previous_crlf_ = true;
+          state_ = State::kLineStart;
+          i = stop + 2;
+          break;
+        }
         if (stop == std::string_view::npos) stop = input.size();
         if (stop > i) {
           emit(input.substr(i, stop - i));
@@ -113,11 +125,33 @@ size_t DataReader::feed(std::string_view input) {
         break;
     }
   }
+  store_run();
   flush();
   return i;
 }
 
+void DataReader::extend_run(std::string_view lines) {
+  if (!run_.empty() && run_.data() + run_.size() != lines.data()) store_run();
+  run_ = run_.empty() ? lines : std::string_view(run_.data(), run_.size() + lines.size());
+}
+
+void DataReader::store_run() {
+  if (run_.empty()) return;
+  std::string_view run = run_;
+  run_ = {};
+  size_ += run.size();
+  if (size_ > limits_.max_size) too_big_ = true;
+  if (too_big_ || line_too_long_ || !status_) return;
+  if (buffer_.empty() && run.size() >= kFlushThreshold) {
+    status_ = spool_->append(run);  // large enough to skip the buffer
+    return;
+  }
+  buffer_.append(run);
+  if (buffer_.size() >= kFlushThreshold) flush();
+}
+
 void DataReader::emit(std::string_view bytes) {
+  store_run();
   line_length_ += bytes.size();
   size_ += bytes.size();
   if (size_ > limits_.max_size) too_big_ = true;

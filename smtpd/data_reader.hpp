@@ -59,6 +59,10 @@ class DataReader {
   void emit(std::string_view bytes);
   void end_line(bool crlf);
   void flush();
+  // Whole lines ending in CR LF, stored unchanged, collect as one run of the current input
+  // (run_); any other output, and the end of feed(), stores the run first.
+  void extend_run(std::string_view lines);
+  void store_run();
 
   std::shared_ptr<store::Spool> spool_;
   Limits limits_;
@@ -71,6 +75,7 @@ class DataReader {
   bool line_too_long_ = false;
   Status status_;
   std::string buffer_;
+  std::string_view run_;  // into the input of the current feed() only
 };
 
 // The chunks of one BDAT transaction (RFC 3030 §2): exactly the announced number of octets
