@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,22 +85,15 @@ void visit(std::string_view message, const mime::MessageStructure& structure,
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size == 0) return 0;
-  uint8_t mode = data[0];
-  std::string_view raw(reinterpret_cast<const char*>(data) + 1, size - 1);
-
-  if (mode == 0xff) {
-    fuzz::deserialize_checked(raw);
-    return 0;
-  }
   std::string message;
-  mime::MessageStructure structure = fuzz::parse_checked(raw, mode, message);
+  std::optional<mime::MessageStructure> structure = fuzz::check_input(data, size, message);
+  if (!structure) return 0;
+  std::string_view raw(reinterpret_cast<const char*>(data) + 1, size - 1);
 
   std::vector<uint32_t> path;
   int budget = 64;
-  visit(message, structure, structure.root, path, nullptr, budget);
+  visit(message, *structure, structure->root, path, nullptr, budget);
 
-  fuzz::decode_head(raw);
   std::string_view head = raw.substr(0, raw.find("\n\n"));
   for (std::string_view charset : {"utf-8", "iso-8859-1", "iso-2022-jp", "utf-7", "x-unknown"}) {
     (void)mime::to_utf8(head.substr(0, 256), charset);

@@ -8,21 +8,11 @@
 // selects tiny nesting and part limits), then the message.
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "tests/fuzz/mime_checks.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace chapar;
-  if (size == 0) return 0;
-  uint8_t mode = data[0];
-  std::string_view raw(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if (mode == 0xff) {
-    fuzz::deserialize_checked(raw);
-    return 0;
-  }
   std::string message;
-  (void)fuzz::parse_checked(raw, mode, message);
-  fuzz::decode_head(raw);
+  (void)chapar::fuzz::check_input(data, size, message);
   return 0;
 }

@@ -3,7 +3,9 @@
 // parser alone) and the `mime` target (the parser and everything FETCH builds on it).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -58,6 +60,22 @@ inline void decode_head(std::string_view raw) {
   (void)mime::parse_address_list(head);
   (void)mime::decode_header_value(head);
   (void)mime::sanitize_utf8(head);
+}
+
+// The input of both MIME targets: a mode byte, then a message (mode 0xff: a stored
+// structure, for deserialize_checked). Parses and checks the message into `message`, decodes
+// its head, and returns its structure; nullopt for an empty input or a stored structure.
+inline std::optional<mime::MessageStructure> check_input(const uint8_t* data, size_t size,
+                                                         std::string& message) {
+  if (size == 0) return std::nullopt;
+  std::string_view raw(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if (data[0] == 0xff) {
+    deserialize_checked(raw);
+    return std::nullopt;
+  }
+  mime::MessageStructure structure = parse_checked(raw, data[0], message);
+  decode_head(raw);
+  return structure;
 }
 
 }  // namespace chapar::fuzz
