@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "libmailstore/database.hpp"
+#include "libmailstore/wal_vfs.hpp"
 
 #include <fmt/format.h>
 
@@ -117,7 +118,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::filesystem::path& pa
                                                  const DatabaseOptions& options) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, wal_chunk_vfs());
   std::unique_ptr<Database> db(new Database(raw));
   if (rc != SQLITE_OK) {
     return Unexpected{sqlite_error(raw, rc, fmt::format("open {}", path.string()))};
