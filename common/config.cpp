@@ -447,6 +447,13 @@ class Loader {
     r.duration("warn_after_seconds", o.warn_after, 1);
     r.number("max_concurrent_deliveries", o.max_concurrent_deliveries, 1, kMaxU32);
     r.number("max_per_destination", o.max_per_destination, 1, kMaxU32);
+    r.duration("connect_timeout_seconds", o.connect_timeout, 1);
+    r.duration("reply_timeout_seconds", o.reply_timeout, 1);
+    r.duration("data_start_timeout_seconds", o.data_start_timeout, 1);
+    r.duration("data_block_timeout_seconds", o.data_block_timeout, 1);
+    r.duration("data_end_timeout_seconds", o.data_end_timeout, 1);
+    r.number("full_return_limit", o.full_return_limit, 0, kMaxSize);
+    r.number("default_return_limit", o.default_return_limit, 0, kMaxSize);
     r.finish();
   }
 

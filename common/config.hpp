@@ -82,6 +82,18 @@ struct Outbound {
   std::chrono::seconds warn_after{std::chrono::hours(4)};
   uint32_t max_concurrent_deliveries = 20;
   uint32_t max_per_destination = 4;
+  // Waits for the remote host (RFC 5321 §4.5.3.2): the connection, the greeting and the
+  // replies to EHLO, MAIL, RCPT, DATA's 354, each block of the message, the final ".".
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds reply_timeout{300};
+  std::chrono::seconds data_start_timeout{120};
+  std::chrono::seconds data_block_timeout{180};
+  std::chrono::seconds data_end_timeout{600};
+  // A failure report carries the whole message when RET=FULL asked for it and it is no
+  // larger than `full_return_limit`; without RET, when it is no larger than
+  // `default_return_limit`; otherwise only the message's header.
+  uint64_t full_return_limit = 10 * 1024 * 1024;
+  uint64_t default_return_limit = 64 * 1024;
 };
 
 struct Smtpd {

@@ -107,6 +107,12 @@ Result<std::unique_ptr<QueueRunner>> QueueRunner::create(uv_loop_t* loop,
   services.helo_name = config.server.hostname;
   services.mx_port = o.mx_port;
   services.verify_certificates = o.verify_certificates;
+  services.connect_timeout = o.connect_timeout;
+  services.timeouts.greeting = o.reply_timeout;
+  services.timeouts.command = o.reply_timeout;
+  services.timeouts.data_start = o.data_start_timeout;
+  services.timeouts.data_block = o.data_block_timeout;
+  services.timeouts.data_end = o.data_end_timeout;
   if (!o.smarthost.empty()) {
     auto hp = config::parse_host_port(o.smarthost, 25);
     if (!hp) return Unexpected{hp.error()};

@@ -51,10 +51,6 @@ namespace chapar::smtp::outbound {
 struct RunnerSettings {
   size_t max_entries = 200;  // queue entries being worked on at once
   std::chrono::seconds recheck{60};
-  // A failure report carries the whole original when RET=FULL asked for it and it is no
-  // larger than `max_full_return`; without RET, when it is no larger than this:
-  uint64_t default_full_return = 64 * 1024;
-  uint64_t max_full_return = 10 * 1024 * 1024;
 };
 
 class QueueRunner {

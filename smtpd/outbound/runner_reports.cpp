@@ -41,9 +41,9 @@ Result<store::PreparedMessage> QueueRunner::compose_report(
   // small messages come back whole. Only failures carry the whole message.
   bool failure = lines.front().action == DsnAction::kFailed;
   uint64_t size = source.size;
-  report.return_full =
-      failure && ((entry.dsn.ret == "FULL" && size <= settings_.max_full_return) ||
-                  (entry.dsn.ret.empty() && size <= settings_.default_full_return));
+  const config::Outbound& o = config_.smtpd.outbound;
+  report.return_full = failure && ((entry.dsn.ret == "FULL" && size <= o.full_return_limit) ||
+                                   (entry.dsn.ret.empty() && size <= o.default_return_limit));
 
   auto spool = std::make_shared<store::Spool>(worker_store_->temp_dir());
   if (Status s = spool->append("Return-Path: <>\r\n"); !s) return Unexpected{s.error()};

@@ -84,6 +84,13 @@ give_up_after_seconds = 3600
 warn_after_seconds = 600
 max_concurrent_deliveries = 3
 max_per_destination = 1
+connect_timeout_seconds = 5
+reply_timeout_seconds = 60
+data_start_timeout_seconds = 20
+data_block_timeout_seconds = 30
+data_end_timeout_seconds = 90
+full_return_limit = 1000000
+default_return_limit = 0
 
 [pop3d]
 max_line_length = 1024
@@ -160,6 +167,13 @@ TEST_CASE("config: a full file fills every field") {
   CHECK(o.warn_after == 600s);
   CHECK(o.max_concurrent_deliveries == 3);
   CHECK(o.max_per_destination == 1);
+  CHECK(o.connect_timeout == 5s);
+  CHECK(o.reply_timeout == 60s);
+  CHECK(o.data_start_timeout == 20s);
+  CHECK(o.data_block_timeout == 30s);
+  CHECK(o.data_end_timeout == 90s);
+  CHECK(o.full_return_limit == 1000000);
+  CHECK(o.default_return_limit == 0);
 
   CHECK(c.pop3d.max_line_length == 1024);
   CHECK(c.pop3d.idle_timeout == 900s);
@@ -196,6 +210,8 @@ TEST_CASE("config: an empty file gives the defaults") {
   CHECK(c.smtpd.max_line_length == 1000);
   CHECK(c.smtpd.outbound.retry_delays.size() == 6);
   CHECK(c.smtpd.outbound.give_up_after == 432000s);
+  CHECK(c.smtpd.outbound.reply_timeout == 300s);
+  CHECK(c.smtpd.outbound.default_return_limit == 65536);
   CHECK(c.pop3d.max_line_length == 512);
   CHECK(c.imapd.idle_timeout == 1800s);
 }

@@ -585,6 +585,37 @@ class RetryAndBounceTest(OutboundCase):
         self.assertNotIn("remote-mta", fields[1])
         local.wait_for_log("smtpd", r"to=someone@nomail.test .*status=bounced .*attempts=1")
 
+    def test_a_host_that_stops_answering_is_left_at_the_reply_timeout(self):
+        silent = socket.create_server(("127.0.0.2", self.port))
+        self.addCleanup(silent.close)
+        accepted = []
+
+        def greet_then_say_nothing():
+            connection, _ = silent.accept()
+            accepted.append(connection)
+            connection.sendall(b"220 silent.test ESMTP\r\n")
+
+        threading.Thread(target=greet_then_say_nothing, daemon=True).start()
+        self.addCleanup(lambda: [c.close() for c in accepted])
+        local = self.local("[smtpd.outbound]\nretry_delays_seconds = [3600]\n"
+                           "reply_timeout_seconds = 2\n")
+        started = time.monotonic()
+        submit(local, "alice@example.test", ["mute@remote.test"], "hello?\r\n")
+        local.wait_for_log("smtpd", r"to=mute@remote.test .*status=deferred dsn=4.4.2 "
+                                    r"reply=\"?timed out waiting for the server")
+        # Well before the default of five minutes.
+        self.assertLess(time.monotonic() - started, 60)
+        self.assertEqual(len(accepted), 1)
+
+    def test_without_ret_a_message_over_the_default_return_limit_comes_back_as_headers(self):
+        self.sink("127.0.0.2", self.port, rcpt=lambda address, attempt: "550 5.1.1 no")
+        local = self.local(FAST_QUEUE + "default_return_limit = 100\n")
+        submit(local, "alice@example.test", ["big@remote.test"], "x" * 200 + "\r\n")
+        [report] = wait_for(lambda: pop3_messages(local, "alice"), 30, "the bounce")
+        original = list(report.iter_parts())[2]
+        self.assertEqual(original.get_content_type(), "text/rfc822-headers")
+        self.assertNotIn("x" * 200, report.as_string())
+
     def test_delay_warning_once_then_give_up(self):
         self.sink("127.0.0.2", self.port, rcpt=lambda address, attempt: "451 4.4.5 busy")
         local = self.local(FAST_QUEUE + "warn_after_seconds = 1\ngive_up_after_seconds = 8\n")
