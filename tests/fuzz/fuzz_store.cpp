@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 #include "tests/fuzz/fuzz_store.hpp"
 
-#include <crypt.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "tests/support/template_store.hpp"
 
 namespace chapar::fuzz {
 namespace {
@@ -32,15 +32,6 @@ void check(const Status& status, const char* what) {
   if (!status) die(std::string(what) + ": " + status.error().message);
 }
 
-// SHA-256 crypt with the fewest rounds allowed: the real verification path, fast enough
-// for thousands of logins a second.
-std::string quick_hash(const char* password) {
-  struct crypt_data data {};
-  const char* hash = crypt_r(password, "$5$rounds=1000$chaparfuzzsalt$", &data);
-  if (hash == nullptr || hash[0] != '$') die("crypt_r failed");
-  return hash;
-}
-
 const std::vector<std::string>& template_messages() {
   static const std::vector<std::string> messages = {
       "From: Ann <a@example.net>\r\nTo: alice@example.org\r\nSubject: one\r\n"
@@ -59,6 +50,23 @@ const std::vector<std::string>& template_messages() {
       "\r\nAAECAwQFBgc=\r\n--xx--\r\nepilogue\r\n",
   };
   return messages;
+}
+
+// A domain, alice with the messages, bob with a small quota, carol disabled, an alias.
+Status fill_template(store::Store& s) {
+  auto hash = test::quick_hash(kPassword);
+  if (!hash) return Unexpected{hash.error()};
+  if (auto domain = s.add_domain_sync("example.org"); !domain) return Unexpected{domain.error()};
+  auto alice = s.add_account_sync(kAlice, *hash);
+  if (!alice) return Unexpected{alice.error()};
+  if (auto bob = s.add_account_sync(kBob, *hash, 64 * 1024); !bob) return Unexpected{bob.error()};
+  if (auto carol = s.add_account_sync(kCarol, *hash); !carol) return Unexpected{carol.error()};
+  if (Status st = s.set_disabled_sync(kCarol, true); !st) return st;
+  if (Status st = s.add_alias_sync("postmaster@example.org", kAlice); !st) return st;
+  for (const std::string& content : template_messages()) {
+    if (Status st = test::deliver(s, *alice, content); !st) return st;
+  }
+  return {};
 }
 
 fs::path make_root() {
@@ -90,26 +98,7 @@ config::Config fuzz_config() {
 
 FuzzStore::FuzzStore() : root_(make_root()), config_(fuzz_config()) {
   log::set_level(log::Level::kError);
-  fs::path tmpl = root_ / "template";
-  auto made = check(store::Store::open(store::StoreOptions{tmpl, true}), "template store");
-  store::Store& s = *made;
-  std::string hash = quick_hash(kPassword);
-  check(s.add_domain_sync("example.org"), "add domain");
-  store::AccountId alice = check(s.add_account_sync(kAlice, hash), "add alice");
-  check(s.add_account_sync(kBob, hash, 64 * 1024), "add bob");
-  check(s.add_account_sync(kCarol, hash), "add carol");
-  check(s.set_disabled_sync(kCarol, true), "disable carol");
-  check(s.add_alias_sync("postmaster@example.org", kAlice), "add alias");
-  for (const std::string& content : template_messages()) {
-    auto prepared = check(store::Store::prepare(store::Spool::from_string(content)), "prepare");
-    store::Delivery delivery;
-    delivery.message = std::move(prepared);
-    delivery.sender = "a@example.net";
-    delivery.local = {alice};
-    delivery.internal_date = 1709294400;
-    check(s.deliver_sync(std::move(delivery)), "deliver");
-  }
-  made.reset();
+  check(test::make_template(root_ / "template", fill_template), "template store");
   config_.store.data_dir = root_ / "data";
 }
 
@@ -126,16 +115,9 @@ void FuzzStore::close() {
 
 void FuzzStore::reset() {
   close();
-  fs::path data = config_.store.data_dir;
-  std::error_code ec;
-  fs::remove_all(data, ec);
-  fs::create_directories(data);
-  for (const char* name : {"chapar.db", "chapar.db-wal"}) {
-    fs::path from = root_ / "template" / name;
-    if (fs::exists(from)) fs::copy_file(from, data / name);
-  }
-  store_ = check(store::Store::open(store::StoreOptions{data, false}), "open store");
-  throttle_ = check(auth::LoginThrottle::open(data, config_.auth), "open throttle");
+  store_ = check(test::open_copy(root_ / "template", config_.store.data_dir), "open store");
+  throttle_ =
+      check(auth::LoginThrottle::open(config_.store.data_dir, config_.auth), "open throttle");
 }
 
 }  // namespace chapar::fuzz

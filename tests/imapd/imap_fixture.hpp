@@ -3,7 +3,6 @@
 // a scripted conversation, and the factory that builds IMAP sessions on it.
 #pragma once
 
-#include <crypt.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "imapd/session.hpp"
 #include "libmailstore/store.hpp"
 #include "tests/support/session_host.hpp"
+#include "tests/support/template_store.hpp"
 #include "tests/support/test_dir.hpp"
 
 namespace chapar::imap::test {
@@ -27,8 +27,8 @@ inline constexpr const char* kPassword = "secret";
 inline constexpr const char* kAlice = "alice@example.org";  // INBOX holds kMessages
 inline constexpr const char* kBob = "bob@example.org";      // empty mailboxes
 
-// 2024-03-01 12:00:00 UTC, the TestHost's clock.
-inline constexpr int64_t kNow = 1709294400;
+// The TestHost's clock, and the internal date of the template's messages.
+inline constexpr int64_t kNow = chapar::test::kTemplateDate;
 
 inline const std::vector<std::string> kMessages = {
     "From: Bob <bob@example.net>\r\nTo: alice@example.org\r\nSubject: one\r\n"
@@ -52,16 +52,6 @@ inline const std::string kAuthCapabilities =
 // The greeting and a login as alice with tag "l".
 inline const std::string kLogin = kGreeting + "C: l LOGIN alice@example.org secret\n" +
                                   "S: l OK [CAPABILITY " + kAuthCapabilities + "] Logged in.\n";
-
-// SHA-256 crypt with the fewest rounds: the same verification path as yescrypt, fast enough
-// to log in a few hundred times per script.
-inline std::string quick_hash(const char* password) {
-  struct crypt_data data {};
-  const char* hash = crypt_r(password, "$5$rounds=1000$chapartestsalt$", &data);
-  REQUIRE(hash != nullptr);
-  REQUIRE(hash[0] == '$');
-  return hash;
-}
 
 struct ImapFixture {
   chapar::test::TestDir dir;
@@ -92,26 +82,22 @@ struct ImapFixture {
   std::filesystem::path data_dir() const { return dir / "data"; }
 
   void make_template() {
-    auto opened = store::Store::open(store::StoreOptions{template_dir(), true});
-    REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
-    store::Store& s = **opened;
-    std::string hash = quick_hash(kPassword);
-    REQUIRE(s.add_domain_sync("example.org").has_value());
-    auto alice = s.add_account_sync(kAlice, hash);
-    REQUIRE(alice.has_value());
-    REQUIRE(s.add_account_sync(kBob, hash).has_value());
-    for (const std::string& message : kMessages) deliver(s, *alice, message);
+    Status made = chapar::test::make_template(template_dir(), [](store::Store& s) -> Status {
+      auto hash = chapar::test::quick_hash(kPassword);
+      REQUIRE(hash.has_value());
+      REQUIRE(s.add_domain_sync("example.org").has_value());
+      auto alice = s.add_account_sync(kAlice, *hash);
+      REQUIRE(alice.has_value());
+      REQUIRE(s.add_account_sync(kBob, *hash).has_value());
+      for (const std::string& message : kMessages) deliver(s, *alice, message);
+      return {};
+    });
+    REQUIRE_MESSAGE(made.has_value(), (made ? "" : made.error().message));
   }
 
   static void deliver(store::Store& s, store::AccountId account, std::string content) {
-    auto prepared = store::Store::prepare(store::Spool::from_string(std::move(content)));
-    REQUIRE(prepared.has_value());
-    store::Delivery delivery;
-    delivery.message = std::move(*prepared);
-    delivery.sender = "a@example.net";
-    delivery.local = {account};
-    delivery.internal_date = kNow;
-    REQUIRE(s.deliver_sync(std::move(delivery)).has_value());
+    Status delivered = chapar::test::deliver(s, account, std::move(content));
+    REQUIRE_MESSAGE(delivered.has_value(), (delivered ? "" : delivered.error().message));
   }
 
   // Delivers to alice's INBOX through this fixture's store, as chapar-smtpd would.
@@ -134,14 +120,7 @@ struct ImapFixture {
     store.reset();
     throttle.reset();
     cache = std::make_unique<MessageCache>(1 << 20);
-    std::filesystem::remove_all(data_dir());
-    std::filesystem::create_directories(data_dir());
-    for (const char* name : {"chapar.db", "chapar.db-wal"}) {
-      if (std::filesystem::exists(template_dir() / name)) {
-        std::filesystem::copy_file(template_dir() / name, data_dir() / name);
-      }
-    }
-    auto opened = store::Store::open(store::StoreOptions{data_dir(), false});
+    auto opened = chapar::test::open_copy(template_dir(), data_dir());
     REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
     store = std::move(*opened);
     auto opened_throttle = auth::LoginThrottle::open(data_dir(), config.auth);

@@ -3,7 +3,6 @@
 // scripted conversation, and the factory that builds POP3 sessions on it.
 #pragma once
 
-#include <crypt.h>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -19,6 +18,7 @@
 #include "libmailstore/store.hpp"
 #include "pop3d/session.hpp"
 #include "tests/support/session_host.hpp"
+#include "tests/support/template_store.hpp"
 #include "tests/support/test_dir.hpp"
 
 namespace chapar::pop3::test {
@@ -36,16 +36,6 @@ inline const std::vector<std::string> kMessages = {
     "From: a@example.net\r\nTo: alice@example.org\r\nSubject: three\r\n\r\n"
     "line 1\r\nline 2\r\nline 3\r\n",
 };
-
-// A SHA-256 crypt hash with the fewest rounds allowed: the same verification path as
-// yescrypt, fast enough to log in a few hundred times per script.
-inline std::string quick_hash(const char* password) {
-  struct crypt_data data {};
-  const char* hash = crypt_r(password, "$5$rounds=1000$chapartestsalt$", &data);
-  REQUIRE(hash != nullptr);
-  REQUIRE(hash[0] == '$');
-  return hash;
-}
 
 struct Pop3Fixture {
   chapar::test::TestDir dir;
@@ -72,42 +62,34 @@ struct Pop3Fixture {
   std::filesystem::path data_dir() const { return dir / "data"; }
 
   void make_template() {
-    auto opened = store::Store::open(store::StoreOptions{template_dir(), true});
-    REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
-    store::Store& s = **opened;
-    std::string hash = quick_hash(kPassword);
-    REQUIRE(s.add_domain_sync("example.org").has_value());
-    auto alice = s.add_account_sync(kAlice, hash);
-    REQUIRE(alice.has_value());
-    REQUIRE(s.add_account_sync(kBob, hash).has_value());
-    REQUIRE(s.add_account_sync(kCarol, hash).has_value());
-    REQUIRE(s.set_disabled_sync(kCarol, true).has_value());
-    for (const std::string& message : kMessages) deliver(s, *alice, message);
-  }
-
-  static void deliver(store::Store& s, store::AccountId account, std::string content) {
-    auto prepared = store::Store::prepare(store::Spool::from_string(std::move(content)));
-    REQUIRE(prepared.has_value());
-    store::Delivery delivery;
-    delivery.message = std::move(*prepared);
-    delivery.sender = "a@example.net";
-    delivery.local = {account};
-    delivery.internal_date = 1709294400;
-    REQUIRE(s.deliver_sync(std::move(delivery)).has_value());
+    Status made = chapar::test::make_template(template_dir(), [](store::Store& s) -> Status {
+      auto hash = chapar::test::quick_hash(kPassword);
+      REQUIRE(hash.has_value());
+      REQUIRE(s.add_domain_sync("example.org").has_value());
+      auto alice = s.add_account_sync(kAlice, *hash);
+      REQUIRE(alice.has_value());
+      REQUIRE(s.add_account_sync(kBob, *hash).has_value());
+      REQUIRE(s.add_account_sync(kCarol, *hash).has_value());
+      REQUIRE(s.set_disabled_sync(kCarol, true).has_value());
+      for (const std::string& message : kMessages) deliver(s, *alice, message);
+      return {};
+    });
+    REQUIRE_MESSAGE(made.has_value(), (made ? "" : made.error().message));
   }
 
   // A fresh copy of the template store, so that every run of a script sees the same state.
   void reset() {
     store.reset();
     throttle.reset();
-    std::filesystem::remove_all(data_dir());
-    std::filesystem::create_directories(data_dir());
-    for (const char* name : {"chapar.db", "chapar.db-wal"}) {
-      if (std::filesystem::exists(template_dir() / name)) {
-        std::filesystem::copy_file(template_dir() / name, data_dir() / name);
-      }
-    }
-    reopen();
+    auto copy = chapar::test::open_copy(template_dir(), data_dir());
+    REQUIRE_MESSAGE(copy.has_value(), (copy ? "" : copy.error().message));
+    store = std::move(*copy);
+    open_throttle();
+  }
+
+  static void deliver(store::Store& s, store::AccountId account, std::string content) {
+    Status delivered = chapar::test::deliver(s, account, std::move(content));
+    REQUIRE_MESSAGE(delivered.has_value(), (delivered ? "" : delivered.error().message));
   }
 
   // Opens the store in data_dir() again, as a restarted daemon would.
@@ -117,9 +99,13 @@ struct Pop3Fixture {
     auto opened = store::Store::open(store::StoreOptions{data_dir(), false});
     REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
     store = std::move(*opened);
-    auto opened_throttle = auth::LoginThrottle::open(data_dir(), config.auth);
-    REQUIRE(opened_throttle.has_value());
-    throttle = std::move(*opened_throttle);
+    open_throttle();
+  }
+
+  void open_throttle() {
+    auto opened = auth::LoginThrottle::open(data_dir(), config.auth);
+    REQUIRE(opened.has_value());
+    throttle = std::move(*opened);
   }
 
   net::SessionFactory factory() {

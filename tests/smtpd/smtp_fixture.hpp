@@ -3,7 +3,6 @@
 // conversation, and the factory that builds SMTP sessions on it.
 #pragma once
 
-#include <crypt.h>
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "libmailstore/store.hpp"
 #include "smtpd/session.hpp"
 #include "tests/support/session_host.hpp"
+#include "tests/support/template_store.hpp"
 #include "tests/support/test_dir.hpp"
 
 namespace chapar::smtp::test {
@@ -60,29 +60,21 @@ struct SmtpFixture {
   size_t runs = 0;
 
   void make_template() {
-    store::StoreOptions options;
-    options.data_dir = template_dir();
-    options.create = true;
-    auto opened = store::Store::open(options);
-    REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
-    store::Store& s = **opened;
-    // Closing the template store below folds its write-ahead log into the database file,
-    // which is then all there is to copy.
-    // SHA-256-crypt with few rounds: a real scheme of verify_password that keeps the many
-    // logins of these tests fast (new accounts get yescrypt, slow on purpose).
-    crypt_data data{};
-    const char* hashed = crypt_r(kPassword, "$5$rounds=1000$chaparsalt$", &data);
-    REQUIRE(hashed != nullptr);
-    std::optional<std::string> hash = std::string(hashed);
-    REQUIRE(s.add_domain_sync("example.org").has_value());
-    REQUIRE(s.add_domain_sync("mx.example.org").has_value());
-    REQUIRE(s.add_account_sync(kAlice, *hash).has_value());
-    REQUIRE(s.add_account_sync(kBob, *hash).has_value());
-    REQUIRE(s.add_account_sync(kCarol, *hash, 2000).has_value());
-    REQUIRE(s.add_account_sync(kJorg, *hash).has_value());
-    REQUIRE(s.add_account_sync("postmaster@mx.example.org", *hash).has_value());
-    REQUIRE(s.add_alias_sync("sales@example.org", kBob));
-    REQUIRE(s.add_alias_sync("info@example.org", kBob));
+    Status made = chapar::test::make_template(template_dir(), [](store::Store& s) -> Status {
+      auto hash = chapar::test::quick_hash(kPassword);
+      REQUIRE(hash.has_value());
+      REQUIRE(s.add_domain_sync("example.org").has_value());
+      REQUIRE(s.add_domain_sync("mx.example.org").has_value());
+      REQUIRE(s.add_account_sync(kAlice, *hash).has_value());
+      REQUIRE(s.add_account_sync(kBob, *hash).has_value());
+      REQUIRE(s.add_account_sync(kCarol, *hash, 2000).has_value());
+      REQUIRE(s.add_account_sync(kJorg, *hash).has_value());
+      REQUIRE(s.add_account_sync("postmaster@mx.example.org", *hash).has_value());
+      REQUIRE(s.add_alias_sync("sales@example.org", kBob));
+      REQUIRE(s.add_alias_sync("info@example.org", kBob));
+      return {};
+    });
+    REQUIRE_MESSAGE(made.has_value(), (made ? "" : made.error().message));
   }
 
   // A fresh copy of the template store, so that every run of a script sees the same state.
@@ -90,14 +82,9 @@ struct SmtpFixture {
   void reset() {
     store.reset();
     ++runs;
-    std::filesystem::create_directories(data_dir());
-    std::filesystem::copy_file(template_dir() / store::Store::kDatabaseName,
-                               data_dir() / store::Store::kDatabaseName);
-    store::StoreOptions options;
-    options.data_dir = data_dir();
-    auto opened = store::Store::open(options);
-    REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().message));
-    store = std::move(*opened);
+    auto copy = chapar::test::open_copy(template_dir(), data_dir());
+    REQUIRE_MESSAGE(copy.has_value(), (copy ? "" : copy.error().message));
+    store = std::move(*copy);
   }
 
   net::SessionFactory factory() {
